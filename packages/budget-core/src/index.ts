@@ -1,0 +1,64 @@
+// The public door of @mosaic/budget-core: pure schemas and decisions, no I/O, no clock.
+export {
+  Money,
+  ZERO,
+  dec,
+  minDec,
+  maxDec,
+  decimalSchema,
+  nonNegativeDecimalSchema,
+  positiveDecimalSchema,
+  usdSchema,
+} from './money.js';
+export type { Dec } from './money.js';
+export { timezoneSchema, instantSchema, durationSchema, EARLIEST, LATEST, HOUR_MS, DAY_MS } from './time.js';
+export { CONFIDENCES, confidenceSchema, confidenceRank } from './confidence.js';
+export type { Confidence } from './confidence.js';
+export { idSchema, labelSchema, modelSchema } from './ids.js';
+export { windowSpecSchema } from './window.js';
+export type { WindowSpec, WindowSpecInput } from './window.js';
+export {
+  accountKindSchema,
+  ceilingPeriodSchema,
+  ceilingSchema,
+  providerSchema,
+  accountSchema,
+} from './account.js';
+export type { AccountKind, CeilingPeriod, Ceiling, Account, AccountInput } from './account.js';
+export { usageSignalSchema } from './signal.js';
+export type { UsageSignal, UsageSignalInput } from './signal.js';
+export { spendKindSchema, tokenCountSchema, tokenUsageSchema, spendRecordSchema } from './spend.js';
+export type { SpendKind, TokenUsage, SpendRecord, SpendRecordInput } from './spend.js';
+export { URGENCIES, urgencySchema } from './urgency.js';
+export type { Urgency } from './urgency.js';
+export { authorizationKindSchema, authorizationScopeSchema, authorizationSchema } from './authorization.js';
+export type { AuthorizationKind, Authorization, AuthorizationInput } from './authorization.js';
+export {
+  modelPriceSchema,
+  estimateSchema,
+  taskClassPolicySchema,
+  burstSchema,
+  failModeSchema,
+  policySchema,
+  defaultPolicy,
+} from './policy.js';
+export type {
+  ModelPrice,
+  Estimate,
+  TaskClassPolicy,
+  Burst,
+  FailMode,
+  Policy,
+  PolicyInput,
+} from './policy.js';
+export { dispatchRequestSchema, DECISIONS } from './dispatch.js';
+export type { DispatchRequest, DispatchRequestInput, DecisionKind } from './dispatch.js';
+export type { TraceStep, Trace } from './trace.js';
+export type {
+  ReservationAmount,
+  AdmitDecision,
+  QueueDecision,
+  RefuseDecision,
+  Decision,
+} from './decision.js';
+export type { WindowState, PeriodTotals, AccountSnapshot, Snapshot } from './snapshot.js';

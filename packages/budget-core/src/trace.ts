@@ -1,0 +1,17 @@
+/**
+ * One rule the gate consulted, with the numbers it compared. Numbers are strings (decimals and
+ * ISO instants) so that a trace is plain JSON and exact.
+ */
+export interface TraceStep {
+  /** A stable rule name, e.g. `window.pace`, `ceiling.account`, `concurrency.provider`, `ladder.step`. */
+  rule: string;
+  outcome: 'pass' | 'fail' | 'info';
+  account?: string;
+  model?: string;
+  window?: string;
+  numbers?: Record<string, string>;
+  note?: string;
+}
+
+/** A decision's trace: every rule consulted, in order. */
+export type Trace = TraceStep[];
