@@ -62,3 +62,6 @@ export type {
   Decision,
 } from './decision.js';
 export type { WindowState, PeriodTotals, AccountSnapshot, Snapshot } from './snapshot.js';
+export { PRICES_DATA } from './prices-data.js';
+export { DEFAULT_PRICES, DEFAULT_TOKEN_MIX, priceTable, priceUsage, estimateUsd } from './prices.js';
+export type { PriceTable } from './prices.js';

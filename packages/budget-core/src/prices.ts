@@ -1,0 +1,70 @@
+import type { Decimal } from 'decimal.js';
+import { dec } from './money.js';
+import type { ModelPrice, Policy } from './policy.js';
+import type { TokenUsage } from './spend.js';
+import { PRICES_DATA } from './prices-data.js';
+
+/** Prices per model name, USD per million tokens. */
+export type PriceTable = Record<string, ModelPrice>;
+
+const PER_MILLION = dec(1_000_000);
+
+/** The shipped price table (see prices-data.ts for its date and source). */
+export const DEFAULT_PRICES: Readonly<PriceTable> = Object.freeze(
+  Object.fromEntries(
+    Object.entries(PRICES_DATA.models).map(([model, p]) => [
+      model,
+      {
+        input: dec(p.input),
+        output: dec(p.output),
+        cacheRead: dec(p.cacheRead),
+        cacheWrite: dec(p.cacheWrite),
+      },
+    ]),
+  ),
+);
+
+/** The shipped prices with the policy's overrides applied (a policy entry replaces a whole model). */
+export function priceTable(policy: Pick<Policy, 'prices'>): PriceTable {
+  return { ...DEFAULT_PRICES, ...policy.prices };
+}
+
+/** USD for a token usage on a model; `undefined` when the table does not know the model. */
+export function priceUsage(table: PriceTable, model: string, usage: TokenUsage): Decimal | undefined {
+  const p = Object.hasOwn(table, model) ? table[model] : undefined;
+  if (!p) return undefined;
+  return p.input
+    .times(usage.inputTokens)
+    .plus(p.output.times(usage.outputTokens))
+    .plus(p.cacheRead.times(usage.cacheReadTokens))
+    .plus(p.cacheWrite.times(usage.cacheWriteTokens))
+    .div(PER_MILLION);
+}
+
+/**
+ * How an estimate given as one token count splits into the four kinds. Agentic coding sessions
+ * re-send a long, cached context every turn, so most tokens are cache reads (0.55); fresh input is
+ * the new code and tool output (0.30); the model writes comparatively little (0.10); and each turn
+ * appends a little to the cache (0.05). The shares sum to 1. The split matters because output costs
+ * 5–8× input and cache reads a tenth of it; calibration replaces this prior with observed mixes.
+ */
+export const DEFAULT_TOKEN_MIX = Object.freeze({
+  input: dec('0.3'),
+  output: dec('0.1'),
+  cacheRead: dec('0.55'),
+  cacheWrite: dec('0.05'),
+});
+
+/** USD for `tokens` total tokens on `model`, split by {@link DEFAULT_TOKEN_MIX}; `undefined` for an unknown model. */
+export function estimateUsd(table: PriceTable, model: string, tokens: number): Decimal | undefined {
+  const p = Object.hasOwn(table, model) ? table[model] : undefined;
+  if (!p) return undefined;
+  const m = DEFAULT_TOKEN_MIX;
+  return p.input
+    .times(m.input)
+    .plus(p.output.times(m.output))
+    .plus(p.cacheRead.times(m.cacheRead))
+    .plus(p.cacheWrite.times(m.cacheWrite))
+    .times(tokens)
+    .div(PER_MILLION);
+}
