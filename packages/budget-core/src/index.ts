@@ -65,3 +65,8 @@ export type { WindowState, PeriodTotals, AccountSnapshot, Snapshot } from './sna
 export { PRICES_DATA } from './prices-data.js';
 export { DEFAULT_PRICES, DEFAULT_TOKEN_MIX, priceTable, priceUsage, estimateUsd } from './prices.js';
 export type { PriceTable } from './prices.js';
+export { currentWindow, addPeriods } from './window-schedule.js';
+export type { HeldWindow, EffectiveWindow } from './window-schedule.js';
+export { applyResetPrecedence } from './reset-precedence.js';
+export type { HeldReset, ResetPrecedenceResult } from './reset-precedence.js';
+export { ceilingPeriodBounds } from './ceiling-period.js';
