@@ -70,3 +70,5 @@ export type { HeldWindow, EffectiveWindow } from './window-schedule.js';
 export { applyResetPrecedence } from './reset-precedence.js';
 export type { HeldReset, ResetPrecedenceResult } from './reset-precedence.js';
 export { ceilingPeriodBounds } from './ceiling-period.js';
+// Pure input parsers (WHEN texts, agent logs, status line, provider headers): see parsers/index.ts.
+export * from './parsers/index.js';

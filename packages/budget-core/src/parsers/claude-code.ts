@@ -1,0 +1,139 @@
+import { DateTime } from 'luxon';
+import { z } from 'zod';
+import type { TokenUsage } from '../spend.js';
+import { dec } from '../money.js';
+import { readLogInstant } from './log-instant.js';
+import { WINDOW_NAMES, type SignalDraft } from './signal-draft.js';
+
+/** One assistant message's usage read from a Claude Code transcript line. */
+export interface ClaudeCodeUsage {
+  timestamp: DateTime;
+  model: string;
+  usage: TokenUsage;
+  sessionId?: string;
+  requestId?: string;
+  messageId?: string;
+  /** `costUSD` when the line carries one (older Claude Code versions), as decimal text. */
+  costUsd?: string;
+  /** ccusage's dedupe key `message.id:requestId`; absent when either is missing (never deduped). */
+  dedupeKey?: string;
+}
+
+/** What one transcript line amounts to. */
+export type ClaudeCodeLine =
+  | { kind: 'usage'; entry: ClaudeCodeUsage }
+  | { kind: 'limit'; signal: SignalDraft }
+  | { kind: 'skip'; reason: 'no-usage' | 'synthetic' | 'blank' }
+  | { kind: 'malformed'; reason: string };
+
+const count = z.number().int().nonnegative().max(1e12);
+
+// The fields ccusage reads; everything else on the line is ignored (Claude Code adds fields often).
+const lineSchema = z.object({
+  // Summary and user lines carry no timestamp or usage; they are skipped, not malformed.
+  timestamp: z.string().optional(),
+  sessionId: z.string().optional(),
+  requestId: z.string().optional(),
+  costUSD: z.number().nonnegative().optional(),
+  message: z
+    .object({
+      id: z.string().optional(),
+      model: z.string().optional(),
+      usage: z
+        .object({
+          input_tokens: count,
+          output_tokens: count,
+          cache_creation_input_tokens: count.optional(),
+          cache_read_input_tokens: count.optional(),
+          cache_creation: z
+            .object({
+              ephemeral_5m_input_tokens: count.optional(),
+              ephemeral_1h_input_tokens: count.optional(),
+            })
+            .optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+});
+
+const LIMIT = /Claude AI usage limit reached\|(\d{9,11})/;
+
+/** ccusage's dedupe key: `message.id:requestId` when both are present, otherwise none. */
+export function claudeCodeDedupeKey(
+  messageId: string | undefined,
+  requestId: string | undefined,
+): string | undefined {
+  return messageId !== undefined && requestId !== undefined ? `${messageId}:${requestId}` : undefined;
+}
+
+/**
+ * Reads one line of a Claude Code JSONL transcript. Usage comes from `message.usage`; the cache
+ * write count is the sum of `cache_creation.ephemeral_5m/1h_input_tokens` when that object is present
+ * (it splits `cache_creation_input_tokens` by TTL), else `cache_creation_input_tokens`. A
+ * "Claude AI usage limit reached|<unix seconds>" line becomes a reset signal for the 5-hour window
+ * at 100 % with confidence `provider`. Never throws: a bad line is `malformed`.
+ */
+export function parseClaudeCodeLine(line: string): ClaudeCodeLine {
+  const text = line.trim();
+  if (text === '') return { kind: 'skip', reason: 'blank' };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { kind: 'malformed', reason: 'not JSON' };
+  }
+  const parsed = lineSchema.safeParse(json);
+  if (!parsed.success) {
+    return { kind: 'malformed', reason: parsed.error.issues[0]?.message ?? 'unexpected shape' };
+  }
+  const row = parsed.data;
+  const limit = LIMIT.exec(text);
+  if (!row.message?.usage && !limit) return { kind: 'skip', reason: 'no-usage' };
+  const ts = row.timestamp === undefined ? undefined : readLogInstant(row.timestamp);
+  if (!ts) return { kind: 'malformed', reason: `timestamp ${JSON.stringify(row.timestamp)} is not ISO-8601` };
+
+  if (limit?.[1]) {
+    const resetAt = DateTime.fromSeconds(Number(limit[1]), { zone: 'utc' });
+    return {
+      kind: 'limit',
+      signal: {
+        // The message names no window; the 5-hour session limit is the one hit in practice, and a
+        // weekly limit reset further out than five hours is recorded as the weekly window.
+        window: resetAt.diff(ts).as('hours') > 5 ? WINDOW_NAMES.sevenDay : WINDOW_NAMES.fiveHour,
+        usedPercent: dec(100),
+        resetAt,
+        confidence: 'provider',
+        observedAt: ts,
+        source: 'claude-code-log',
+      },
+    };
+  }
+
+  const usage = row.message?.usage;
+  if (!usage) return { kind: 'skip', reason: 'no-usage' };
+  const model = row.message?.model ?? 'unknown';
+  if (model === '<synthetic>') return { kind: 'skip', reason: 'synthetic' };
+  const split = usage.cache_creation;
+  const cacheWrite =
+    split && (split.ephemeral_5m_input_tokens !== undefined || split.ephemeral_1h_input_tokens !== undefined)
+      ? (split.ephemeral_5m_input_tokens ?? 0) + (split.ephemeral_1h_input_tokens ?? 0)
+      : (usage.cache_creation_input_tokens ?? 0);
+  const entry: ClaudeCodeUsage = {
+    timestamp: ts,
+    model,
+    usage: {
+      inputTokens: usage.input_tokens,
+      outputTokens: usage.output_tokens,
+      cacheReadTokens: usage.cache_read_input_tokens ?? 0,
+      cacheWriteTokens: cacheWrite,
+    },
+  };
+  if (row.sessionId !== undefined) entry.sessionId = row.sessionId;
+  if (row.requestId !== undefined) entry.requestId = row.requestId;
+  if (row.message?.id !== undefined) entry.messageId = row.message.id;
+  if (row.costUSD !== undefined) entry.costUsd = dec(row.costUSD).toString();
+  const key = claudeCodeDedupeKey(entry.messageId, entry.requestId);
+  if (key !== undefined) entry.dedupeKey = key;
+  return { kind: 'usage', entry };
+}
