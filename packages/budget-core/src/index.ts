@@ -72,3 +72,24 @@ export type { HeldReset, ResetPrecedenceResult } from './reset-precedence.js';
 export { ceilingPeriodBounds } from './ceiling-period.js';
 // Pure input parsers (WHEN texts, agent logs, status line, provider headers): see parsers/index.ts.
 export * from './parsers/index.js';
+export { currentWindowMs, shiftMs } from './window-schedule.js';
+export type { EffectiveWindowMs, WindowBasis } from './window-schedule.js';
+export { burstPercent } from './burst.js';
+export {
+  NO_AUTHORIZATIONS,
+  activeAuthorizations,
+  authorizationInForce,
+  authorizationCovers,
+} from './authorizations-active.js';
+export type { ActiveAuthorizations, AuthorizationTarget } from './authorizations-active.js';
+export {
+  LIMIT_PERCENT,
+  windowPercentPerUsd,
+  idealPercentAt,
+  windowHeadroom,
+  fitsWindow,
+  earliestFitMs,
+} from './headroom.js';
+export type { WindowHeadroomInput, WindowHeadroom } from './headroom.js';
+export { ON_PACE_TOLERANCE_PERCENT, targetRate, paceWindow, earliestFit } from './pacing.js';
+export type { PaceStatus, WindowPace, PaceWindowArgs } from './pacing.js';

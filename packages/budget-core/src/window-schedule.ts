@@ -14,22 +14,34 @@ export interface HeldWindow {
   usedPercent?: Decimal;
 }
 
-/** The window period in force at `now`. */
-export interface EffectiveWindow {
-  start: DateTime;
-  resetAt: DateTime;
+/** Why a window period was chosen, for the trace. */
+export type WindowBasis = 'held' | 'rolled' | 'started' | 'fresh' | 'latest-plausible';
+
+/** The window period in force at an instant, in epoch milliseconds (what hot paths use). */
+export interface EffectiveWindowMs {
+  startMs: number;
+  resetMs: number;
   confidence: Confidence;
   /**
-   * False when the held signal was observed before `start`: its used % belongs to an earlier
-   * period (the window rolled over since), so the current period's signalled usage is 0.
+   * False when the held signal was observed before the period's start: its used % belongs to an
+   * earlier period (the window rolled over since), so the current period's signalled usage is 0.
    */
   signalInWindow: boolean;
-  /** Why this period was chosen, for the trace: `held`, `rolled`, `started`, `fresh`, `latest-plausible`. */
-  basis: 'held' | 'rolled' | 'started' | 'fresh' | 'latest-plausible';
+  basis: WindowBasis;
+}
+
+/** The window period in force at `now`, as luxon instants in the account's zone. */
+export interface EffectiveWindow extends Omit<EffectiveWindowMs, 'startMs' | 'resetMs'> {
+  start: DateTime;
+  resetAt: DateTime;
 }
 
 // A reset more than this many periods behind `now` is corrupt input, not a schedule to replay.
 const MAX_ROLL_PERIODS = 100_000;
+// Calendar shifts are memoised per window length: the same few (zone, anchor, k) triples recur on
+// every gate call, and luxon's zone arithmetic costs microseconds. The cap bounds memory.
+const MEMO_CAP = 512;
+const memo = new WeakMap<Duration, Map<string, number>>();
 
 /** `anchor + length × k`, computed on the calendar of the anchor's zone (keeps local time across DST). */
 export function addPeriods(anchor: DateTime, length: Duration, k: number): DateTime {
@@ -37,27 +49,103 @@ export function addPeriods(anchor: DateTime, length: Duration, k: number): DateT
   return anchor.plus(length.mapUnits((v) => v * k));
 }
 
+/** `fromMs + length × k` on the calendar of `timezone`, in epoch ms (memoised). */
+export function shiftMs(length: Duration, timezone: string, fromMs: number, k: number): number {
+  let m = memo.get(length);
+  if (!m) {
+    m = new Map();
+    memo.set(length, m);
+  }
+  const key = `${timezone}|${fromMs}|${k}`;
+  const hit = m.get(key);
+  if (hit !== undefined) return hit;
+  const v = addPeriods(DateTime.fromMillis(fromMs, { zone: timezone }), length, k).toMillis();
+  if (m.size >= MEMO_CAP) m.clear();
+  m.set(key, v);
+  return v;
+}
+
 /**
- * The first `anchor + length × k` (k ≥ 1) strictly after `now`. Always computed from the anchor, never
- * by repeated addition, so a monthly reset on the 31st is clamped in short months without drifting.
+ * The first `anchor + length × k` (k ≥ 1) strictly after `nowMs`. Always computed from the anchor,
+ * never by repeated addition, so a monthly reset on the 31st is clamped in short months without
+ * drifting.
  */
-function rollForward(anchor: DateTime, length: Duration, now: DateTime): { at: DateTime; k: number } {
+function rollForward(length: Duration, timezone: string, anchorMs: number, nowMs: number): number {
   const lenMs = length.toMillis();
-  const nowMs = now.toMillis();
-  // Guess k from elapsed time (calendar lengths differ by at most a few hours from their nominal
-  // millisecond length), then correct by stepping.
-  let k = Math.max(1, Math.floor((nowMs - anchor.toMillis()) / lenMs));
-  if (k > MAX_ROLL_PERIODS) k = MAX_ROLL_PERIODS;
-  let at = addPeriods(anchor, length, k);
-  while (k > 1 && addPeriods(anchor, length, k - 1).toMillis() > nowMs) {
-    k -= 1;
-    at = addPeriods(anchor, length, k);
-  }
-  while (at.toMillis() <= nowMs) {
+  // Guess k from elapsed time (calendar lengths differ from their nominal millisecond length by
+  // hours at most), then correct by stepping.
+  let k = Math.min(MAX_ROLL_PERIODS, Math.max(1, Math.floor((nowMs - anchorMs) / lenMs)));
+  while (k > 1 && shiftMs(length, timezone, anchorMs, k - 1) > nowMs) k -= 1;
+  let at = shiftMs(length, timezone, anchorMs, k);
+  while (at <= nowMs) {
     k += 1;
-    at = addPeriods(anchor, length, k);
+    at = shiftMs(length, timezone, anchorMs, k);
   }
-  return { at, k };
+  return at;
+}
+
+/**
+ * The current period of a window at `nowMs` (see {@link currentWindow} for the rules), in epoch
+ * milliseconds. luxon is used only for calendar shifts, and those are memoised.
+ */
+export function currentWindowMs(
+  spec: Pick<WindowSpec, 'length' | 'rolling'>,
+  timezone: string,
+  held: HeldWindow | undefined,
+  nowMs: number,
+): EffectiveWindowMs {
+  const lenMs = spec.length.toMillis();
+  const observedMs = held?.observedAt ? held.observedAt.toMillis() : Number.NaN;
+  // NaN compares false, so a window with no observation never carries a signal.
+  const result = (startMs: number, resetMs: number, confidence: Confidence, basis: WindowBasis) => ({
+    startMs,
+    resetMs,
+    confidence,
+    signalInWindow: observedMs >= startMs,
+    basis,
+  });
+  // Rolling windows last `length` of elapsed time; fixed ones `length` on the account's calendar.
+  const back = (ms: number) => (spec.rolling ? ms - lenMs : shiftMs(spec.length, timezone, ms, -1));
+  const ahead = (ms: number) => (spec.rolling ? ms + lenMs : shiftMs(spec.length, timezone, ms, 1));
+
+  if (held?.resetAt && held.confidence !== 'unknown') {
+    const resetMs = held.resetAt.toMillis();
+    if (resetMs > nowMs) {
+      // A reset more than one length ahead is kept (a later reset only slows pacing); its period
+      // is taken to start now.
+      return result(Math.min(back(resetMs), nowMs), resetMs, held.confidence, 'held');
+    }
+    if (!spec.rolling) {
+      const at = rollForward(spec.length, timezone, resetMs, nowMs);
+      const confidence: Confidence = held.confidence === 'provider' ? 'estimated' : held.confidence;
+      return result(back(at), at, confidence, 'rolled');
+    }
+  }
+
+  const startedMs = held?.startedAt ? held.startedAt.toMillis() : Number.NaN;
+  if (spec.rolling && startedMs <= nowMs && startedMs + lenMs > nowMs) {
+    const confidence: Confidence =
+      held?.confidence === 'unknown' ? 'estimated' : (held?.confidence ?? 'estimated');
+    return result(startedMs, startedMs + lenMs, confidence, 'started');
+  }
+
+  const sawUsage = held?.usedPercent !== undefined && held.usedPercent.gt(0);
+  // A signal observed inside a rolling window known to have ended belongs to that window.
+  const inEndedWindow = spec.rolling && observedMs < startedMs + lenMs;
+  if (sawUsage && !inEndedWindow && observedMs <= nowMs && observedMs + lenMs > nowMs) {
+    // Usage was seen at observedAt, so the window began no later than that: the latest plausible
+    // reset is observedAt + length.
+    return result(observedMs, ahead(observedMs), 'unknown', 'latest-plausible');
+  }
+  // Nothing running that we know of: a window could begin now, so the latest plausible reset is
+  // now + length; the held signal (if any) is from an earlier period.
+  return {
+    startMs: nowMs,
+    resetMs: ahead(nowMs),
+    confidence: spec.rolling ? 'estimated' : 'unknown',
+    signalInWindow: false,
+    basis: spec.rolling ? 'fresh' : 'latest-plausible',
+  };
 }
 
 /**
@@ -76,7 +164,13 @@ function rollForward(anchor: DateTime, length: Duration, now: DateTime): { at: D
  *   showed usage at `observedAt` began no later than then, so it resets no later than
  *   `observedAt + length`; with no usage seen (or that instant passed), a window could begin now,
  *   so `now + length`. A later reset spreads what is left over more time, so a wrong guess slows
- *   pacing rather than exhausting the window early.
+ *   pacing rather than exhausting the window early. The unknown instant itself is not used.
+ *
+ * @example
+ * currentWindow({ length: Duration.fromISO('P7D'), rolling: false }, 'America/Chicago',
+ *   { resetAt: DateTime.fromISO('2026-10-30T17:00:00-05:00'), confidence: 'user' },
+ *   DateTime.fromISO('2026-11-04T12:00:00Z'));
+ * // → resetAt 2026-11-06T17:00:00-06:00 (17:00 local after the DST change)
  */
 export function currentWindow(
   spec: Pick<WindowSpec, 'length' | 'rolling'>,
@@ -84,62 +178,12 @@ export function currentWindow(
   held: HeldWindow | undefined,
   now: DateTime,
 ): EffectiveWindow {
-  const nowMs = now.toMillis();
-  const lenMs = spec.length.toMillis();
-  const inWindow = (start: DateTime) =>
-    held?.observedAt !== undefined && held.observedAt.toMillis() >= start.toMillis();
-
-  if (held?.resetAt && held.confidence !== 'unknown') {
-    const reset = held.resetAt.setZone(timezone);
-    if (reset.toMillis() > nowMs) {
-      const start = spec.rolling ? reset.minus(lenMs) : reset.minus(spec.length);
-      const s = start.toMillis() > nowMs ? now : start;
-      return {
-        start: s,
-        resetAt: reset,
-        confidence: held.confidence,
-        signalInWindow: inWindow(s),
-        basis: 'held',
-      };
-    }
-    if (!spec.rolling) {
-      const { at } = rollForward(reset, spec.length, now);
-      const start = at.minus(spec.length);
-      const confidence: Confidence = held.confidence === 'provider' ? 'estimated' : held.confidence;
-      return { start, resetAt: at, confidence, signalInWindow: inWindow(start), basis: 'rolled' };
-    }
-  }
-
-  if (spec.rolling && held?.startedAt && held.startedAt.toMillis() + lenMs > nowMs) {
-    const start = held.startedAt;
-    return {
-      start,
-      resetAt: DateTime.fromMillis(start.toMillis() + lenMs, { zone: timezone }),
-      confidence: held.confidence === 'unknown' ? 'estimated' : held.confidence,
-      signalInWindow: inWindow(start),
-      basis: 'started',
-    };
-  }
-
-  const observedAt = held?.observedAt;
-  const sawUsage = held?.usedPercent !== undefined && held.usedPercent.gt(0);
-  const observedMs = observedAt?.toMillis() ?? Number.NaN;
-  // A signal observed inside a rolling window known to have ended belongs to that window.
-  const inEndedWindow =
-    spec.rolling && held?.startedAt !== undefined && observedMs < held.startedAt.toMillis() + lenMs;
-  if (observedAt && sawUsage && !inEndedWindow && observedMs <= nowMs && observedMs + lenMs > nowMs) {
-    // Usage was seen at observedAt, so the window began no later than that.
-    const start = observedAt.setZone(timezone);
-    const resetAt = spec.rolling ? start.plus(lenMs) : start.plus(spec.length);
-    return { start, resetAt, confidence: 'unknown', signalInWindow: true, basis: 'latest-plausible' };
-  }
-  const start = now.setZone(timezone);
-  const resetAt = spec.rolling ? start.plus(lenMs) : start.plus(spec.length);
+  const w = currentWindowMs(spec, timezone, held, now.toMillis());
   return {
-    start,
-    resetAt,
-    confidence: spec.rolling ? 'estimated' : 'unknown',
-    signalInWindow: false,
-    basis: spec.rolling ? 'fresh' : 'latest-plausible',
+    start: DateTime.fromMillis(w.startMs, { zone: timezone }),
+    resetAt: DateTime.fromMillis(w.resetMs, { zone: timezone }),
+    confidence: w.confidence,
+    signalInWindow: w.signalInWindow,
+    basis: w.basis,
   };
 }

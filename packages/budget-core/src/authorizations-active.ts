@@ -1,0 +1,85 @@
+import type { Decimal } from 'decimal.js';
+import type { Authorization } from './authorization.js';
+import { ZERO } from './money.js';
+
+/** What a task would be charged against: the scope an authorization must cover. */
+export interface AuthorizationTarget {
+  account: string;
+  provider: string;
+  taskClass: string;
+  mission?: string;
+}
+
+/** The effect of every authorization in force for one target at one instant. */
+export interface ActiveAuthorizations {
+  /** The strongest `rapid` authorization: the ideal line rises `multiplier` times faster from `fromMs`. */
+  rapid?: { id: string; multiplier: Decimal; fromMs: number; untilMs: number };
+  /** Sum of the `overspend` amounts in force: allowed beyond a ceiling or beyond the pace line. */
+  overspendUsd: Decimal;
+  /** Whether an `urgency-bypass` authorization is in force (urgency still has to be a bypass level). */
+  bypass: boolean;
+  /** Ids of the authorizations that apply, for the trace. */
+  ids: string[];
+}
+
+/** No authorization in force. */
+export const NO_AUTHORIZATIONS: ActiveAuthorizations = Object.freeze({
+  overspendUsd: ZERO,
+  bypass: false,
+  ids: [],
+});
+
+/** Whether an authorization is in force at `nowMs`: from ≤ now < until, and not revoked by then. */
+export function authorizationInForce(a: Authorization, nowMs: number): boolean {
+  if (a.from.toMillis() > nowMs || a.until.toMillis() <= nowMs) return false;
+  return !(a.revokedAt && a.revokedAt.toMillis() <= nowMs);
+}
+
+/** Whether an authorization's scope covers a target: every field it names must match; an empty scope covers all. */
+export function authorizationCovers(a: Authorization, t: AuthorizationTarget): boolean {
+  const s = a.scope;
+  return (
+    (s.account === undefined || s.account === t.account) &&
+    (s.provider === undefined || s.provider === t.provider) &&
+    (s.taskClass === undefined || s.taskClass === t.taskClass) &&
+    (s.mission === undefined || s.mission === t.mission)
+  );
+}
+
+/**
+ * Folds the authorizations that are in force and cover `target` into their effect: the highest
+ * rapid multiplier (ties: the earliest start, then the id), the sum of overspend amounts, and
+ * whether any urgency bypass applies. Overspend amounts are a standing allowance while in force;
+ * the register, not the core, decides whether one has been used up.
+ */
+export function activeAuthorizations(
+  auths: readonly Authorization[],
+  target: AuthorizationTarget,
+  nowMs: number,
+): ActiveAuthorizations {
+  if (auths.length === 0) return NO_AUTHORIZATIONS;
+  let rapid: ActiveAuthorizations['rapid'];
+  let overspendUsd = ZERO;
+  let bypass = false;
+  const ids: string[] = [];
+  for (const a of auths) {
+    if (!authorizationInForce(a, nowMs) || !authorizationCovers(a, target)) continue;
+    ids.push(a.id);
+    if (a.kind === 'rapid' && a.multiplier) {
+      const fromMs = a.from.toMillis();
+      const better =
+        !rapid ||
+        a.multiplier.gt(rapid.multiplier) ||
+        (a.multiplier.eq(rapid.multiplier) &&
+          (fromMs < rapid.fromMs || (fromMs === rapid.fromMs && a.id < rapid.id)));
+      if (better) rapid = { id: a.id, multiplier: a.multiplier, fromMs, untilMs: a.until.toMillis() };
+    } else if (a.kind === 'overspend' && a.amountUsd) {
+      overspendUsd = overspendUsd.plus(a.amountUsd);
+    } else if (a.kind === 'urgency-bypass') {
+      bypass = true;
+    }
+  }
+  if (ids.length === 0) return NO_AUTHORIZATIONS;
+  ids.sort();
+  return rapid ? { rapid, overspendUsd, bypass, ids } : { overspendUsd, bypass, ids };
+}

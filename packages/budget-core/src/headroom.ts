@@ -1,0 +1,175 @@
+import type { Decimal } from 'decimal.js';
+import type { Confidence } from './confidence.js';
+import type { Burst } from './policy.js';
+import type { WindowState } from './snapshot.js';
+import type { WindowSpec } from './window.js';
+import type { ActiveAuthorizations } from './authorizations-active.js';
+import { dec, ZERO } from './money.js';
+import { burstPercent } from './burst.js';
+import { currentWindowMs, type WindowBasis } from './window-schedule.js';
+
+/** A window's limit: usage is measured in percent of it, so L is always 100. */
+export const LIMIT_PERCENT: Decimal = dec(100);
+
+/** Everything the pace of one window depends on. */
+export interface WindowHeadroomInput {
+  spec: WindowSpec;
+  /** The register's state of the window; absent means no signal yet (usage 0, reset unknown). */
+  state: WindowState | undefined;
+  /** The account's IANA zone: fixed windows recur on its calendar. */
+  timezone: string;
+  nowMs: number;
+  burst: Burst;
+  /** Capacity assumed when neither the state nor the spec calibrates % per USD. */
+  defaultCapacityUsd: Decimal;
+  /** Authorizations in force for the task's scope (rapid, overspend). */
+  authorizations?: ActiveAuthorizations;
+  /** The task may skip the pace check (urgency at a bypass level under an urgency-bypass authorization). */
+  bypass?: boolean;
+}
+
+/** One window's numbers at one instant: the pace line and how much fits under it. */
+export interface WindowHeadroom {
+  window: string;
+  startMs: number;
+  resetMs: number;
+  confidence: Confidence;
+  basis: WindowBasis;
+  /** % of the window one API-equivalent USD consumes. */
+  percentPerUsd: Decimal;
+  /** U: the signal's used % (0 if it predates this period) + unsignaled USD × percentPerUsd. */
+  usedPercent: Decimal;
+  /** % held by live reservations. */
+  reservedPercent: Decimal;
+  /** The ideal cumulative line at now: L·(now − start)/(reset − start), faster under `rapid`. */
+  idealPercent: Decimal;
+  /** B, the burst allowance, in percentage points. */
+  burstPercent: Decimal;
+  /** Overspend authorizations in force, converted to percentage points. */
+  allowancePercent: Decimal;
+  /** How high U + reserved may go now: min(L, ideal + B + allowance), or L under a bypass. */
+  capPercent: Decimal;
+  /** max(0, cap − U − reserved): the largest task (in %) that fits now. */
+  headroomPercent: Decimal;
+  /** The rapid authorization applied, if any. */
+  rapid?: { multiplier: Decimal; fromMs: number; untilMs: number };
+  bypass: boolean;
+}
+
+/** % of a window per USD: calibrated, else 100 / the spec's capacity, else 100 / the default capacity. */
+export function windowPercentPerUsd(
+  spec: WindowSpec,
+  state: WindowState | undefined,
+  defaultCapacityUsd: Decimal,
+): Decimal {
+  if (state?.percentPerUsd) return state.percentPerUsd;
+  return LIMIT_PERCENT.div(spec.capacityUsd ?? defaultCapacityUsd);
+}
+
+/**
+ * The ideal cumulative line at `tMs`: 0 at the period's start, L at its reset, rising evenly in
+ * elapsed time. Under a rapid authorization the line rises `multiplier` times faster from
+ * max(from, start) on; it never exceeds L.
+ */
+export function idealPercentAt(
+  limit: Decimal,
+  startMs: number,
+  resetMs: number,
+  tMs: number,
+  rapid?: { multiplier: Decimal; fromMs: number },
+): Decimal {
+  const periodMs = resetMs - startMs;
+  if (tMs <= startMs) return ZERO;
+  if (tMs >= resetMs && !rapid) return limit;
+  let elapsed: Decimal;
+  if (rapid && tMs > Math.max(rapid.fromMs, startMs)) {
+    const a = Math.max(rapid.fromMs, startMs);
+    elapsed = rapid.multiplier.times(tMs - a).plus(a - startMs);
+  } else {
+    elapsed = dec(tMs - startMs);
+  }
+  const v = limit.times(elapsed).div(periodMs);
+  return v.gt(limit) ? limit : v;
+}
+
+/**
+ * Computes one window's pace numbers once; the gate then tests every model's estimate against
+ * `headroomPercent` without recomputing. Decimal arithmetic for every percent, epoch ms for time.
+ */
+export function windowHeadroom(input: WindowHeadroomInput): WindowHeadroom {
+  const { spec, state, nowMs } = input;
+  const w = currentWindowMs(spec, input.timezone, state, nowMs);
+  const ppu = windowPercentPerUsd(spec, state, input.defaultCapacityUsd);
+  let used = state && w.signalInWindow ? state.usedPercent : ZERO;
+  if (state?.unsignaledUsd && !state.unsignaledUsd.isZero()) used = used.plus(state.unsignaledUsd.times(ppu));
+  const reserved = state?.reservedPercent ?? ZERO;
+  const auth = input.authorizations;
+  const rapid = auth?.rapid;
+  const ideal = idealPercentAt(LIMIT_PERCENT, w.startMs, w.resetMs, nowMs, rapid);
+  const burst = burstPercent(input.burst, LIMIT_PERCENT, w.resetMs - w.startMs);
+  const allowance = auth && !auth.overspendUsd.isZero() ? auth.overspendUsd.times(ppu) : ZERO;
+  const bypass = input.bypass === true;
+  let cap = bypass ? LIMIT_PERCENT : ideal.plus(burst).plus(allowance);
+  if (cap.gt(LIMIT_PERCENT)) cap = LIMIT_PERCENT;
+  const room = cap.minus(used).minus(reserved);
+  const h: WindowHeadroom = {
+    window: spec.name,
+    startMs: w.startMs,
+    resetMs: w.resetMs,
+    confidence: w.confidence,
+    basis: w.basis,
+    percentPerUsd: ppu,
+    usedPercent: used,
+    reservedPercent: reserved,
+    idealPercent: ideal,
+    burstPercent: burst,
+    allowancePercent: allowance,
+    capPercent: cap,
+    headroomPercent: room.isNegative() ? ZERO : room,
+    bypass,
+  };
+  if (rapid) h.rapid = { multiplier: rapid.multiplier, fromMs: rapid.fromMs, untilMs: rapid.untilMs };
+  return h;
+}
+
+/** Whether a task of `percent` of the window fits now: U + reserved + e ≤ cap. */
+export function fitsWindow(h: WindowHeadroom, percent: Decimal): boolean {
+  return h.usedPercent.plus(h.reservedPercent).plus(percent).lte(h.capPercent);
+}
+
+/**
+ * The earliest instant (epoch ms, ≥ now) at which a task of `percent` fits, assuming no further
+ * spend: solves ideal(t) + B + allowance ≥ U + reserved + e on the current line; if that is not
+ * before the reset, the next period from a fresh start: reset + (e − B)·period/L, or the reset
+ * itself when e ≤ B. `undefined` when e > L: the task exceeds a whole window and never fits.
+ */
+export function earliestFitMs(h: WindowHeadroom, percent: Decimal, nowMs: number): number | undefined {
+  if (percent.gt(LIMIT_PERCENT)) return undefined;
+  if (fitsWindow(h, percent)) return nowMs;
+  const periodMs = h.resetMs - h.startMs;
+  const total = h.usedPercent.plus(h.reservedPercent).plus(percent);
+  if (!h.bypass && total.lte(LIMIT_PERCENT)) {
+    // The ideal line must reach y; invert ideal(t) = L·elapsed/period.
+    const y = total.minus(h.burstPercent).minus(h.allowancePercent);
+    const elapsedNeeded = y.times(periodMs).div(LIMIT_PERCENT);
+    let t = h.startMs + Math.ceil(elapsedNeeded.toNumber());
+    if (h.rapid) {
+      const a = Math.max(h.rapid.fromMs, h.startMs);
+      const tr =
+        a +
+        Math.ceil(
+          elapsedNeeded
+            .minus(a - h.startMs)
+            .div(h.rapid.multiplier)
+            .toNumber(),
+        );
+      // A rapid line helps only while the authorization lasts; after it, the plain line applies.
+      if (tr <= h.rapid.untilMs) t = Math.min(t, tr);
+    }
+    if (t < nowMs) t = nowMs;
+    if (t < h.resetMs) return t;
+  }
+  const waitPercent = percent.minus(h.burstPercent);
+  if (waitPercent.lte(0)) return h.resetMs;
+  return h.resetMs + Math.ceil(waitPercent.times(periodMs).div(LIMIT_PERCENT).toNumber());
+}
