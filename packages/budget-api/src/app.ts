@@ -1,0 +1,224 @@
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+} from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Database } from './db/database.js';
+import { BudgetApiError, problem, type ErrorCode, type ProblemIssue } from './errors.js';
+import { hasScope, type Principal, type Scope } from './auth/scopes.js';
+import { verifyToken } from './auth/tokens.js';
+import { isDatabaseDown } from './db/errors.js';
+import { healthRoutes } from './routes/health.js';
+import { registerRoutes } from './routes/register.js';
+import { gateRoutes } from './routes/gate.js';
+import { ConfigCache } from './register/config-cache.js';
+import { GateService } from './gate/service.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The register database. */
+    database: Database;
+    /** Per-tenant policy and account configuration, cached and invalidated by version. */
+    configCache: ConfigCache;
+    /** Gate operations (decide, reserve, commit, release, queue). */
+    gate: GateService;
+  }
+  interface FastifyRequest {
+    /** Who is calling; set by the auth hook on every `/v1` route. */
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** The scope a route needs; routes without one are public (health, OpenAPI). */
+    scope?: Scope;
+  }
+}
+
+/** What {@link buildApp} needs. */
+export interface AppDeps {
+  database: Database;
+  /** Fastify logger option; default off (the server passes a redacting pino config). */
+  logger?: FastifyServerOptions['logger'];
+  /**
+   * An in-process caller (the CLI's local mode) acting as this principal on requests that carry no
+   * Authorization header. Never set it on a listening server.
+   */
+  localPrincipal?: Principal;
+  /** Largest request body in bytes; default 16 MiB (10,000 spend records fit). */
+  bodyLimit?: number;
+  /** Start the reservation-expiry and queue-admission timer (default true; tests may drive it by hand). */
+  background?: boolean;
+}
+
+/** Keys pino must never print: tokens travel only in the Authorization header. */
+export const LOG_REDACT_PATHS = [
+  'req.headers.authorization',
+  'headers.authorization',
+  'request.headers.authorization',
+  'authorization',
+  'token',
+  '*.token',
+];
+
+function sendProblem(
+  reply: FastifyReply,
+  code: ErrorCode,
+  detail: string,
+  instance: string,
+  issues?: ProblemIssue[],
+  extra?: Record<string, unknown>,
+): FastifyReply {
+  const doc = problem(code, detail, { instance, issues, extra });
+  if (code === 'BUDGET_ERR_DATABASE_UNAVAILABLE' || code === 'BUDGET_ERR_NOT_READY') {
+    void reply.header('retry-after', '5');
+  }
+  return reply.status(doc.status).type('application/problem+json').send(doc);
+}
+
+/**
+ * Builds the service (routes, auth, errors, OpenAPI) without listening; tests and the CLI's local
+ * mode call it through `app.inject()`.
+ * @example const app = await buildApp({ database }); const res = await app.inject({ url: '/healthz' });
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: deps.bodyLimit ?? 16 * 1024 * 1024,
+    // Request ids in logs, never headers: the default serializer logs method, url and ip only.
+    disableRequestLogging: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorate('database', deps.database);
+  app.decorate('configCache', new ConfigCache(deps.database.db));
+  app.decorate('gate', new GateService(deps.database.db, app.configCache));
+  app.decorateRequest('principal', undefined as unknown as Principal);
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const instance = request.url.split('?')[0] ?? request.url;
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const issues: ProblemIssue[] = error.validation.map(
+        (v: { instancePath: string; message?: string; keyword: string }) => ({
+          path: [
+            ...(error.validationContext ? [error.validationContext] : []),
+            ...String(v.instancePath)
+              .split('/')
+              .filter((p) => p !== ''),
+          ],
+          message: String(v.message),
+          code: String(v.keyword),
+        }),
+      );
+      return sendProblem(
+        reply,
+        'BUDGET_ERR_VALIDATION',
+        `the request ${error.validationContext ?? ''} does not match the schema`,
+        instance,
+        issues,
+      );
+    }
+    if (error instanceof BudgetApiError) {
+      return sendProblem(reply, error.code, error.message, instance, error.issues, error.extra);
+    }
+    if (isDatabaseDown(error)) {
+      request.log.warn({ err: error.message }, 'database unavailable');
+      return sendProblem(
+        reply,
+        'BUDGET_ERR_DATABASE_UNAVAILABLE',
+        'the register database cannot be reached; retry later (nothing was written)',
+        instance,
+      );
+    }
+    switch (error.code) {
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return sendProblem(reply, 'BUDGET_ERR_MALFORMED_JSON', error.message, instance);
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return sendProblem(reply, 'BUDGET_ERR_BODY_TOO_LARGE', error.message, instance);
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+        return sendProblem(reply, 'BUDGET_ERR_UNSUPPORTED_MEDIA_TYPE', error.message, instance);
+      default:
+        break;
+    }
+    if (error instanceof SyntaxError) {
+      return sendProblem(reply, 'BUDGET_ERR_MALFORMED_JSON', error.message, instance);
+    }
+    if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      return sendProblem(reply, 'BUDGET_ERR_VALIDATION', error.message, instance);
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return sendProblem(reply, 'BUDGET_ERR_INTERNAL', 'an internal error occurred', instance);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      'BUDGET_ERR_NOT_FOUND',
+      `no route ${request.method} ${request.url.split('?')[0] ?? ''}`,
+      request.url.split('?')[0] ?? request.url,
+    ),
+  );
+
+  // Authentication: every route that declares a scope needs a bearer token with it (or the local principal).
+  app.addHook('onRequest', async (request) => {
+    const scope = request.routeOptions.config.scope;
+    if (!scope) return;
+    const header = request.headers.authorization;
+    let principal: Principal | undefined;
+    if (header === undefined && deps.localPrincipal) {
+      principal = deps.localPrincipal;
+    } else {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+      if (!match?.[1]) {
+        throw new BudgetApiError('BUDGET_ERR_UNAUTHENTICATED', 'send "Authorization: Bearer <token>"');
+      }
+      principal = await verifyToken(deps.database.db, match[1]);
+      if (!principal)
+        throw new BudgetApiError('BUDGET_ERR_UNAUTHENTICATED', 'the token is unknown or revoked');
+    }
+    if (!hasScope(principal, scope)) {
+      throw new BudgetApiError('BUDGET_ERR_FORBIDDEN', `this route needs the "${scope}" scope`);
+    }
+    request.principal = principal;
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Mosaic Fleet budget API',
+        description: 'The register and dispatch gate of Mosaic Fleet budget governance.',
+        version: '0.1.0',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  await app.register(healthRoutes);
+  await app.register(registerRoutes);
+  await app.register(gateRoutes);
+
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  if (deps.background !== false) {
+    app.gate.startBackground(app.log);
+    app.addHook('onClose', () => app.gate.stopBackground());
+  }
+  return app;
+}

@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import envPaths from 'env-paths';
+import type { FleetDatabase } from './schema.js';
+import { lockDataDir, type DataDirLock } from './lock.js';
+
+/** A kysely handle on the register. */
+export type FleetDb = Kysely<FleetDatabase>;
+
+/** An open register database, PostgreSQL or embedded PGlite, with its way to close. */
+export interface Database {
+  db: FleetDb;
+  kind: 'postgres' | 'pglite';
+  /** The PGlite data directory, when embedded. */
+  dataDir?: string;
+  close(): Promise<void>;
+}
+
+/** Where to find the register. */
+export interface OpenDatabaseOptions {
+  /** A PostgreSQL URL; when absent the embedded PGlite in `dataDir` is used. */
+  databaseUrl?: string;
+  /** The PGlite data directory; default under the user's data dir. */
+  dataDir?: string;
+  /** Most pooled connections (PostgreSQL only); default 10. */
+  poolSize?: number;
+}
+
+/** The default embedded data directory: `<user data dir>/mosaic-budget` (e.g. ~/.local/share on Linux). */
+export function defaultDataDir(): string {
+  return envPaths('mosaic-budget', { suffix: '' }).data;
+}
+
+/**
+ * Opens the register: a pg pool when a URL is given, else PGlite in a locked data directory.
+ * @example const database = await openDatabase({ dataDir: '/tmp/budget' }); await migrate(database.db);
+ */
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: 5_000,
+    });
+    // An idle client losing its server must not crash the process; the next query reports it.
+    pool.on('error', () => undefined);
+    const db = new Kysely<FleetDatabase>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind: 'postgres', close: () => db.destroy() };
+  }
+  const dataDir = options.dataDir ?? defaultDataDir();
+  const lock: DataDirLock = lockDataDir(dataDir);
+  try {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const pglite = await PGlite.create(join(dataDir, 'pgdata'));
+    const db = new Kysely<FleetDatabase>({ dialect: new PGliteDialect({ pglite }) });
+    return {
+      db,
+      kind: 'pglite',
+      dataDir,
+      close: async () => {
+        try {
+          await db.destroy();
+          if (!pglite.closed) await pglite.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}

@@ -1,0 +1,127 @@
+import { sql, type Kysely } from 'kysely';
+import type { DateTime } from 'luxon';
+import {
+  ceilingPeriodBounds,
+  type Account,
+  type AccountSnapshot,
+  type Ceiling,
+  type Confidence,
+  type PeriodTotals,
+  type Snapshot,
+  type WindowState,
+} from '@mosaic/budget-core';
+import type { FleetDatabase } from '../db/schema.js';
+import type { TenantConfig } from '../register/config-cache.js';
+import { instant, iso, numeric } from '../register/wire.js';
+
+/**
+ * The ceiling that binds an account: its own, else the policy's entry for it. Which one applies is
+ * configuration lookup, not a budgeting rule: the core's `decide` reads the same two places.
+ */
+export function accountCeiling(config: TenantConfig, account: Account): Ceiling | undefined {
+  return account.ceiling ?? config.policy.policy.ceilings.accounts[account.id];
+}
+
+/** A ceiling period's running totals, read from the one row that holds them (zeros when absent). */
+async function periodTotals(
+  db: Kysely<FleetDatabase>,
+  tenantId: string,
+  scope: 'account' | 'provider',
+  key: string,
+  ceiling: Ceiling,
+  timezone: string,
+  now: DateTime,
+): Promise<PeriodTotals> {
+  const { start, end } = ceilingPeriodBounds(ceiling.period, timezone, now);
+  const row = await db
+    .selectFrom('fleet.period_totals')
+    .select(['committed_usd', 'reserved_usd'])
+    .where('tenant_id', '=', tenantId)
+    .where('scope', '=', scope)
+    .where('key', '=', key)
+    .where('period', '=', ceiling.period)
+    .where('period_start', '=', iso(start))
+    .executeTakeFirst();
+  return {
+    start,
+    end,
+    committedUsd: numeric(row?.committed_usd),
+    reservedUsd: numeric(row?.reserved_usd),
+  };
+}
+
+/**
+ * Builds the snapshot `decide` reads from the register: window states, ceiling-period totals and
+ * in-flight counts, each from its own small table (never the ledger), so its cost does not grow with
+ * the ledger.
+ */
+export async function buildSnapshot(
+  db: Kysely<FleetDatabase>,
+  tenantId: string,
+  config: TenantConfig,
+  now: DateTime,
+): Promise<Snapshot> {
+  const [states, inflight] = await Promise.all([
+    db.selectFrom('fleet.window_state').selectAll().where('tenant_id', '=', tenantId).execute(),
+    db.selectFrom('fleet.inflight').selectAll().where('tenant_id', '=', tenantId).execute(),
+  ]);
+  const inflightOf = (scope: string, key: string): number =>
+    inflight.find((r) => r.scope === scope && r.key === key)?.count ?? 0;
+
+  const accounts: AccountSnapshot[] = [];
+  for (const account of config.accounts) {
+    const windows: WindowState[] = [];
+    for (const spec of account.windows) {
+      const s = states.find((r) => r.account_id === account.id && r.window_name === spec.name);
+      if (!s) continue;
+      windows.push({
+        name: spec.name,
+        usedPercent: numeric(s.used_percent),
+        observedAt: instant(s.observed_at),
+        unsignaledUsd: numeric(s.unsignaled_usd),
+        reservedPercent: numeric(s.reserved_percent),
+        ...(s.reset_at ? { resetAt: instant(s.reset_at) } : {}),
+        confidence: s.reset_confidence as Confidence,
+        ...(s.started_at ? { startedAt: instant(s.started_at) } : {}),
+      });
+    }
+    const ceiling = accountCeiling(config, account);
+    const snapshot: AccountSnapshot = { account, windows, inflight: inflightOf('account', account.id) };
+    if (ceiling) {
+      snapshot.period = await periodTotals(
+        db,
+        tenantId,
+        'account',
+        account.id,
+        ceiling,
+        account.timezone,
+        now,
+      );
+    }
+    accounts.push(snapshot);
+  }
+  const providers: Snapshot['providers'] = {};
+  for (const provider of new Set(config.accounts.map((a) => a.provider))) {
+    const ceiling = config.policy.policy.ceilings.providers[provider];
+    providers[provider] = {
+      inflight: inflightOf('provider', provider),
+      ...(ceiling
+        ? { period: await periodTotals(db, tenantId, 'provider', provider, ceiling, 'UTC', now) }
+        : {}),
+    };
+  }
+  return {
+    tenantId,
+    accounts,
+    providers,
+    tenantInflight: inflightOf('tenant', '*'),
+    authorizations: config.authorizations,
+  };
+}
+
+/** The database's clock, so expiry and reservations agree across replicas whatever their own clocks say. */
+export async function databaseNow(db: Kysely<FleetDatabase>): Promise<Date> {
+  const result = await sql<{ now: Date | string }>`select now() as now`.execute(db);
+  const value = result.rows[0]?.now;
+  return value instanceof Date ? value : new Date(String(value));
+}

@@ -1,0 +1,54 @@
+import type { Account, Authorization } from '@mosaic/budget-core';
+import type { FleetDb } from '../db/database.js';
+import { listAccounts } from './accounts.js';
+import { listAuthorizations } from './authorizations.js';
+import { currentPolicy, type StoredPolicy } from './policy.js';
+import { readConfigVersion } from './config-version.js';
+
+/** A tenant's configuration as the gate reads it. */
+export interface TenantConfig {
+  version: number;
+  policy: StoredPolicy;
+  accounts: Account[];
+  accountsById: Map<string, Account>;
+  /** Authorizations from the table and from the policy document. */
+  authorizations: Authorization[];
+}
+
+/**
+ * Per-replica cache of each tenant's policy, accounts and authorizations. Every request reads the
+ * tenant's `config_version` (one indexed row); a different version means another replica (or this
+ * one) changed the configuration, and the cache reloads. Nothing is ever served stale across a change.
+ */
+export class ConfigCache {
+  private readonly entries = new Map<string, TenantConfig>();
+
+  constructor(private readonly db: FleetDb) {}
+
+  /** The tenant's configuration, reloaded when its version moved. */
+  async get(tenantId: string): Promise<TenantConfig> {
+    const version = await readConfigVersion(this.db, tenantId);
+    const held = this.entries.get(tenantId);
+    if (held && held.version === version) return held;
+    const [policy, accounts, authorizations] = await Promise.all([
+      currentPolicy(this.db, tenantId),
+      listAccounts(this.db, tenantId),
+      listAuthorizations(this.db, tenantId),
+    ]);
+    const config: TenantConfig = {
+      version,
+      policy,
+      accounts,
+      accountsById: new Map(accounts.map((a) => [a.id, a])),
+      authorizations: [...policy.policy.authorizations, ...authorizations.map((a) => a.authorization)],
+    };
+    // Bounded by the number of tenants this replica serves; a reload replaces the entry in place.
+    this.entries.set(tenantId, config);
+    return config;
+  }
+
+  /** Drops a tenant's entry (after this replica changed its configuration). */
+  invalidate(tenantId: string): void {
+    this.entries.delete(tenantId);
+  }
+}

@@ -1,0 +1,88 @@
+import { sql, type Kysely } from 'kysely';
+import type { DateTime } from 'luxon';
+import type { Decimal } from 'decimal.js';
+import { ZERO, type CeilingPeriod } from '@mosaic/budget-core';
+import type { FleetDatabase } from '../db/schema.js';
+import { TOTAL_PERIODS, periodAt } from './periods.js';
+import { iso } from './wire.js';
+
+/** One running-total row addressed by scope, key, period and the period's start. */
+export interface TotalKey {
+  scope: 'account' | 'provider';
+  key: string;
+  period: CeilingPeriod;
+  start: DateTime;
+  end: DateTime;
+}
+
+/** Amounts to add to one running-total row. */
+export interface TotalDelta extends TotalKey {
+  committed: Decimal;
+  projected: Decimal;
+}
+
+/**
+ * The running-total rows one spend lands in: every period of its account (in the account's zone)
+ * and of its provider (in UTC).
+ */
+export function totalKeysFor(account: string, provider: string, timezone: string, at: DateTime): TotalKey[] {
+  const keys: TotalKey[] = [];
+  for (const period of TOTAL_PERIODS) {
+    const a = periodAt(period, timezone, at);
+    keys.push({ scope: 'account', key: account, period, start: a.start, end: a.end });
+    const p = periodAt(period, 'UTC', at);
+    keys.push({ scope: 'provider', key: provider, period, start: p.start, end: p.end });
+  }
+  return keys;
+}
+
+function keyText(k: TotalKey): string {
+  return `${k.scope}\u0000${k.key}\u0000${k.period}\u0000${k.start.toMillis()}`;
+}
+
+/** Sums deltas that land on the same row, so a batch touches each row once. */
+export function mergeDeltas(deltas: TotalDelta[]): TotalDelta[] {
+  const merged = new Map<string, TotalDelta>();
+  for (const d of deltas) {
+    const k = keyText(d);
+    const held = merged.get(k);
+    if (held) {
+      held.committed = held.committed.plus(d.committed);
+      held.projected = held.projected.plus(d.projected);
+    } else {
+      merged.set(k, { ...d });
+    }
+  }
+  // A fixed order makes concurrent batches lock rows in the same sequence, so they cannot deadlock.
+  return [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
+}
+
+/** Adds amounts to running totals in the caller's transaction (creating rows as needed). */
+export async function applyTotals(
+  trx: Kysely<FleetDatabase>,
+  tenantId: string,
+  deltas: TotalDelta[],
+): Promise<void> {
+  for (const d of mergeDeltas(deltas)) {
+    if (d.committed.eq(ZERO) && d.projected.eq(ZERO)) continue;
+    await trx
+      .insertInto('fleet.period_totals')
+      .values({
+        tenant_id: tenantId,
+        scope: d.scope,
+        key: d.key,
+        period: d.period,
+        period_start: iso(d.start),
+        period_end: iso(d.end),
+        committed_usd: d.committed.toString(),
+        projected_usd: d.projected.toString(),
+      })
+      .onConflict((oc) =>
+        oc.columns(['tenant_id', 'scope', 'key', 'period', 'period_start']).doUpdateSet({
+          committed_usd: sql`fleet.period_totals.committed_usd + excluded.committed_usd`,
+          projected_usd: sql`fleet.period_totals.projected_usd + excluded.projected_usd`,
+        }),
+      )
+      .execute();
+  }
+}
