@@ -93,3 +93,5 @@ export {
 export type { WindowHeadroomInput, WindowHeadroom } from './headroom.js';
 export { ON_PACE_TOLERANCE_PERCENT, targetRate, paceWindow, earliestFit } from './pacing.js';
 export type { PaceStatus, WindowPace, PaceWindowArgs } from './pacing.js';
+export { mappedAccounts, compareRouting, resolveLadder, candidateModels } from './ladder.js';
+export { CONCURRENCY_RETRY_MS, decide } from './gate.js';

@@ -1,0 +1,616 @@
+import { DateTime } from 'luxon';
+import type { Decimal } from 'decimal.js';
+import type { Ceiling } from './account.js';
+import type { Decision, ReservationAmount } from './decision.js';
+import type { DispatchRequest } from './dispatch.js';
+import type { Estimate, Policy } from './policy.js';
+import type { AccountSnapshot, PeriodTotals, Snapshot } from './snapshot.js';
+import type { Trace, TraceStep } from './trace.js';
+import type { WindowSpec } from './window.js';
+import { ZERO, dec } from './money.js';
+import { DEFAULT_PRICES, estimateUsd, priceTable, type PriceTable } from './prices.js';
+import {
+  activeAuthorizations,
+  NO_AUTHORIZATIONS,
+  type ActiveAuthorizations,
+} from './authorizations-active.js';
+import { LIMIT_PERCENT, earliestFitMs, windowHeadroom, type WindowHeadroom } from './headroom.js';
+import { candidateModels, mappedAccounts, resolveLadder } from './ladder.js';
+import { ceilingPeriodBounds } from './ceiling-period.js';
+
+/**
+ * How long a task held back only by a concurrency limit waits before it is offered again. A task's
+ * completion time is unknown to the gate, so this is a polling interval, not a prediction: short
+ * enough that a freed slot is used promptly, long enough not to spin.
+ */
+export const CONCURRENCY_RETRY_MS = 30_000;
+
+const ONE = dec(1);
+
+/** A window that paces a model on an account, with its numbers computed once per account. */
+interface PacedWindow {
+  spec: WindowSpec;
+  h: WindowHeadroom;
+  /** Trace numbers shared by every model tested against this window. */
+  numbers: Record<string, string>;
+}
+
+/** A hard USD ceiling as it applies to one account now. */
+interface CeilingCheck {
+  scope: 'account' | 'provider';
+  limitUsd: Decimal;
+  /** Committed + reserved in the current period. */
+  usedUsd: Decimal;
+  totals: PeriodTotals | undefined;
+  ceiling: Ceiling;
+}
+
+/** Everything about one account that does not depend on the model. */
+interface AccountEval {
+  snap: AccountSnapshot;
+  id: string;
+  provider: string;
+  auth: ActiveAuthorizations;
+  windows: PacedWindow[];
+  ceilings: CeilingCheck[];
+  /** The first concurrency limit the account is at, if any. */
+  busy?: { scope: 'account' | 'provider' | 'tenant'; inflight: number; limit: number };
+}
+
+/** One (account, model) tested now. */
+interface CandidateEval {
+  acct: AccountEval;
+  model: string;
+  usd: Decimal;
+  estimateSource: string;
+  /** % of each pacing window this task would take, in `acct.windows` order (undefined: not counted). */
+  percents: (Decimal | undefined)[];
+  fits: boolean;
+  /** The plain-words reason it does not fit, with its numbers. */
+  why?: string;
+  /** min over counted windows of headroom/100 and over ceilings of remaining/limit: the routing score. */
+  score: Decimal;
+}
+
+const pct = (d: Decimal) => d.toFixed(4);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function usdOf(e: Estimate | undefined, table: PriceTable, model: string): Decimal | undefined {
+  if (!e) return undefined;
+  if (e.usd !== undefined) return e.usd;
+  if (e.tokens !== undefined) return estimateUsd(table, model, e.tokens);
+  return undefined;
+}
+
+/**
+ * The estimate for a task on a candidate model: the request's USD, else its tokens priced for that
+ * model, else the task class's estimate, else the policy's default. A token estimate on a model the
+ * price table does not know is priced at the dearest known model, so an unknown price errs towards
+ * caution rather than admitting an unbounded task for free.
+ */
+function estimateFor(
+  request: DispatchRequest,
+  policy: Policy,
+  table: PriceTable,
+  model: string,
+): { usd: Decimal; source: string } {
+  const req = usdOf(request.estimate, table, model);
+  if (req)
+    return { usd: req, source: request.estimate?.usd !== undefined ? 'request.usd' : 'request.tokens' };
+  const cls = Object.hasOwn(policy.taskClasses, request.taskClass)
+    ? policy.taskClasses[request.taskClass]
+    : undefined;
+  const c = usdOf(cls?.estimate, table, model);
+  if (c) return { usd: c, source: 'taskClass' };
+  const d = usdOf(policy.defaultEstimate, table, model);
+  if (d) return { usd: d, source: 'policy.defaultEstimate' };
+  const tokens = request.estimate?.tokens ?? cls?.estimate?.tokens ?? policy.defaultEstimate.tokens ?? 0;
+  let worst = ZERO;
+  for (const m of Object.keys(table)) {
+    const u = estimateUsd(table, m, tokens);
+    if (u && u.gt(worst)) worst = u;
+  }
+  return { usd: worst, source: 'dearest-known-price' };
+}
+
+const tableCache = new WeakMap<Policy, PriceTable>();
+function tableFor(policy: Policy): PriceTable {
+  if (Object.keys(policy.prices).length === 0) return DEFAULT_PRICES;
+  let t = tableCache.get(policy);
+  if (!t) {
+    t = priceTable(policy);
+    tableCache.set(policy, t);
+  }
+  return t;
+}
+
+/** The gate's working state for one call: lazily evaluated accounts and memoised estimates. */
+class GateRun {
+  readonly trace: Trace = [];
+  readonly nowMs: number;
+  private readonly accounts = new Map<string, AccountEval>();
+  private readonly estimates = new Map<string, { usd: Decimal; source: string }>();
+  private readonly auths: Snapshot['authorizations'];
+  private readonly bypassLevel: boolean;
+
+  constructor(
+    readonly request: DispatchRequest,
+    readonly snapshot: Snapshot,
+    readonly policy: Policy,
+    readonly now: DateTime,
+    readonly table: PriceTable,
+  ) {
+    this.nowMs = now.toMillis();
+    this.auths =
+      policy.authorizations.length === 0
+        ? snapshot.authorizations
+        : [...snapshot.authorizations, ...policy.authorizations];
+    this.bypassLevel = policy.urgency.bypassLevels.includes(request.urgency);
+  }
+
+  estimate(model: string): { usd: Decimal; source: string } {
+    let e = this.estimates.get(model);
+    if (!e) {
+      e = estimateFor(this.request, this.policy, this.table, model);
+      this.estimates.set(model, e);
+    }
+    return e;
+  }
+
+  account(snap: AccountSnapshot): AccountEval {
+    const id = snap.account.id;
+    const hit = this.accounts.get(id);
+    if (hit) return hit;
+    const { account } = snap;
+    const { policy, snapshot, request, nowMs } = this;
+    const auth =
+      this.auths.length === 0
+        ? NO_AUTHORIZATIONS
+        : activeAuthorizations(
+            this.auths,
+            {
+              account: id,
+              provider: account.provider,
+              taskClass: request.taskClass,
+              ...(request.mission !== undefined ? { mission: request.mission } : {}),
+            },
+            nowMs,
+          );
+    const bypass = this.bypassLevel && auth.bypass;
+    const windows: PacedWindow[] = [];
+    // Windows are evaluated in name order so the trace does not depend on input order.
+    const specs =
+      account.windows.length > 1
+        ? [...account.windows].sort((a, b) => (a.name < b.name ? -1 : 1))
+        : account.windows;
+    for (const spec of specs) {
+      const state = snap.windows.find((w) => w.name === spec.name);
+      // A window with no signal is not paced: the provider gave nothing to pace against.
+      if (!state) continue;
+      const h = windowHeadroom({
+        spec,
+        state,
+        timezone: account.timezone,
+        nowMs,
+        burst: policy.pacing.burst,
+        defaultCapacityUsd: policy.pacing.defaultCapacityUsd,
+        authorizations: auth,
+        bypass,
+      });
+      windows.push({
+        spec,
+        h,
+        numbers: {
+          used: pct(h.usedPercent),
+          reserved: pct(h.reservedPercent),
+          ideal: pct(h.idealPercent),
+          burst: pct(h.burstPercent),
+          allowance: pct(h.allowancePercent),
+          cap: pct(h.capPercent),
+          headroom: pct(h.headroomPercent),
+          resetAt: iso(h.resetMs),
+          confidence: h.confidence,
+        },
+      });
+    }
+    const ceilings: CeilingCheck[] = [];
+    const ownCeiling =
+      account.ceiling ??
+      (Object.hasOwn(policy.ceilings.accounts, id) ? policy.ceilings.accounts[id] : undefined);
+    if (ownCeiling) ceilings.push(ceilingCheck('account', ownCeiling, snap.period, auth));
+    const prov = Object.hasOwn(snapshot.providers, account.provider)
+      ? snapshot.providers[account.provider]
+      : undefined;
+    const provCeiling = Object.hasOwn(policy.ceilings.providers, account.provider)
+      ? policy.ceilings.providers[account.provider]
+      : undefined;
+    if (provCeiling) ceilings.push(ceilingCheck('provider', provCeiling, prov?.period, auth));
+
+    const ev: AccountEval = { snap, id, provider: account.provider, auth, windows, ceilings };
+    const accLimit =
+      account.concurrency ??
+      (Object.hasOwn(policy.concurrency.accounts, id) ? policy.concurrency.accounts[id] : undefined);
+    const provLimit = Object.hasOwn(policy.concurrency.providers, account.provider)
+      ? policy.concurrency.providers[account.provider]
+      : undefined;
+    const tenantLimit = policy.concurrency.tenant;
+    if (accLimit !== undefined && snap.inflight >= accLimit) {
+      ev.busy = { scope: 'account', inflight: snap.inflight, limit: accLimit };
+    } else if (provLimit !== undefined && (prov?.inflight ?? 0) >= provLimit) {
+      ev.busy = { scope: 'provider', inflight: prov?.inflight ?? 0, limit: provLimit };
+    } else if (tenantLimit !== undefined && snapshot.tenantInflight >= tenantLimit) {
+      ev.busy = { scope: 'tenant', inflight: snapshot.tenantInflight, limit: tenantLimit };
+    }
+    if (auth.ids.length > 0) {
+      this.trace.push({
+        rule: 'authorization.active',
+        outcome: 'info',
+        account: id,
+        numbers: {
+          ids: auth.ids.join(','),
+          overspendUsd: auth.overspendUsd.toString(),
+          rapidMultiplier: auth.rapid ? auth.rapid.multiplier.toString() : '1',
+          bypass: String(bypass),
+        },
+      });
+    }
+    this.accounts.set(id, ev);
+    return ev;
+  }
+
+  /** Tests one (account, model) now, recording each rule in the trace. */
+  evaluate(acct: AccountEval, model: string): CandidateEval {
+    const { usd, source } = this.estimate(model);
+    const percents: (Decimal | undefined)[] = [];
+    let fits = true;
+    let why: string | undefined;
+    let score = ONE;
+    for (const w of acct.windows) {
+      if (w.spec.models && !w.spec.models.includes(model)) {
+        percents.push(undefined);
+        continue;
+      }
+      const p = usd.times(w.h.percentPerUsd);
+      percents.push(p);
+      const ok =
+        p.lte(w.h.headroomPercent) &&
+        (p.gt(0) || w.h.usedPercent.plus(w.h.reservedPercent).lte(w.h.capPercent));
+      const frac = w.h.headroomPercent.div(LIMIT_PERCENT);
+      if (frac.lt(score)) score = frac;
+      this.step({
+        rule: w.h.bypass ? 'window.limit' : 'window.pace',
+        outcome: ok ? 'pass' : 'fail',
+        account: acct.id,
+        model,
+        window: w.spec.name,
+        numbers: { ...w.numbers, estimate: pct(p) },
+      });
+      if (!ok && fits) {
+        fits = false;
+        why = `${w.spec.name} window of ${acct.id} has ${pct(w.h.headroomPercent)}% headroom for a ${pct(p)}% task (used ${pct(w.h.usedPercent)}%, reserved ${pct(w.h.reservedPercent)}%, pace line ${pct(w.h.idealPercent)}% + burst ${pct(w.h.burstPercent)}%)`;
+      }
+    }
+    for (const c of acct.ceilings) {
+      const after = c.usedUsd.plus(usd);
+      const ok = after.lte(c.limitUsd);
+      const left = c.limitUsd.minus(c.usedUsd);
+      const frac = c.limitUsd.isZero() ? ZERO : left.div(c.limitUsd);
+      if (frac.lt(score)) score = frac;
+      this.step({
+        rule: `ceiling.${c.scope}`,
+        outcome: ok ? 'pass' : 'fail',
+        account: acct.id,
+        model,
+        numbers: {
+          ceilingUsd: c.ceiling.usd.toString(),
+          limitUsd: c.limitUsd.toString(),
+          committedUsd: (c.totals?.committedUsd ?? ZERO).toString(),
+          reservedUsd: (c.totals?.reservedUsd ?? ZERO).toString(),
+          estimateUsd: usd.toString(),
+          period: c.ceiling.period,
+        },
+      });
+      if (!ok && fits) {
+        fits = false;
+        why = `the ${c.scope} ceiling of ${acct.id} has $${left.toString()} left of $${c.limitUsd.toString()} for a $${usd.toString()} task`;
+      }
+    }
+    if (acct.busy) {
+      this.step({
+        rule: `concurrency.${acct.busy.scope}`,
+        outcome: 'fail',
+        account: acct.id,
+        model,
+        numbers: { inflight: String(acct.busy.inflight), limit: String(acct.busy.limit) },
+      });
+      if (fits) {
+        fits = false;
+        why = `${acct.id} is at its ${acct.busy.scope} concurrency limit (${acct.busy.inflight} of ${acct.busy.limit} in flight)`;
+      }
+    }
+    this.step({
+      rule: 'candidate',
+      outcome: fits ? 'pass' : 'fail',
+      account: acct.id,
+      model,
+      numbers: { estimateUsd: usd.toString(), estimateSource: source, score: pct(score.times(100)) },
+    });
+    const c: CandidateEval = { acct, model, usd, estimateSource: source, percents, fits, score };
+    if (why !== undefined) c.why = why;
+    return c;
+  }
+
+  /** The earliest instant (ms) the candidate fits given no further spend; undefined: never. */
+  earliest(c: CandidateEval): number | undefined {
+    let at = this.nowMs;
+    for (const [i, w] of c.acct.windows.entries()) {
+      const p = c.percents[i];
+      if (p === undefined) continue;
+      const t = earliestFitMs(w.h, p, this.nowMs);
+      if (t === undefined) return undefined;
+      if (t > at) at = t;
+    }
+    for (const ch of c.acct.ceilings) {
+      if (ch.usedUsd.plus(c.usd).lte(ch.limitUsd)) continue;
+      // A task larger than a whole period's ceiling never fits; otherwise it fits in the next period.
+      if (c.usd.gt(ch.ceiling.usd.plus(c.acct.auth.overspendUsd))) return undefined;
+      const end =
+        ch.totals?.end ?? ceilingPeriodBounds(ch.ceiling.period, c.acct.snap.account.timezone, this.now).end;
+      if (end.toMillis() > at) at = end.toMillis();
+    }
+    if (c.acct.busy && this.nowMs + CONCURRENCY_RETRY_MS > at) at = this.nowMs + CONCURRENCY_RETRY_MS;
+    return at;
+  }
+
+  step(s: TraceStep): void {
+    this.trace.push(s);
+  }
+
+  reserve(c: CandidateEval): ReservationAmount {
+    const windows: ReservationAmount['windows'] = [];
+    for (const [i, w] of c.acct.windows.entries()) {
+      const p = c.percents[i];
+      if (p !== undefined) windows.push({ window: w.spec.name, percent: p });
+    }
+    return { usd: c.usd, windows };
+  }
+}
+
+function ceilingCheck(
+  scope: 'account' | 'provider',
+  ceiling: Ceiling,
+  totals: PeriodTotals | undefined,
+  auth: ActiveAuthorizations,
+): CeilingCheck {
+  const usedUsd = totals ? totals.committedUsd.plus(totals.reservedUsd) : ZERO;
+  const limitUsd = auth.overspendUsd.isZero() ? ceiling.usd : ceiling.usd.plus(auth.overspendUsd);
+  return { scope, limitUsd, usedUsd, totals, ceiling };
+}
+
+/** Orders candidates by routing score (most headroom first), then routing order (already the input order). */
+function byScore(cands: CandidateEval[]): CandidateEval[] {
+  // Array.prototype.sort is stable, so equal scores keep routing order.
+  return cands.sort((a, b) => b.score.comparedTo(a.score));
+}
+
+/**
+ * The dispatch gate: decides whether a task may start now, where, and on which model. Pure: the
+ * snapshot, policy and `now` are arguments. Tries, in order: the requested model on the requested
+ * account (or the best mapped one) → `allow`; the same model on another mapped account →
+ * `reroute`; cheaper models down the ladder on any mapped account → `downgrade`; the earliest
+ * (account, model) that will fit → `queue`; else `refuse`. See docs/pacing.md.
+ *
+ * @example
+ * const d = decide(
+ *   dispatchRequestSchema.parse({ taskId: 't1', taskClass: 'feature', model: 'claude-opus-4',
+ *     estimate: { usd: '4' }, agent: 'a', host: 'h' }),
+ *   snapshot, policySchema.parse({}), DateTime.fromISO('2026-11-25T15:00:00Z'),
+ * );
+ * if (d.decision === 'queue') console.log(d.retryAt.toISO(), d.reason);
+ */
+export function decide(
+  request: DispatchRequest,
+  snapshot: Snapshot,
+  policy: Policy,
+  now: DateTime,
+  prices?: PriceTable,
+): Decision {
+  const run = new GateRun(request, snapshot, policy, now, prices ?? tableFor(policy));
+  const { trace } = run;
+  const mapped = mappedAccounts(policy, request.taskClass, snapshot.accounts);
+  if (mapped.length === 0) {
+    trace.push({
+      rule: 'accounts.mapped',
+      outcome: 'fail',
+      note: `no account is mapped to ${request.taskClass}`,
+    });
+    return { decision: 'refuse', reason: `No account is mapped to task class ${request.taskClass}.`, trace };
+  }
+  const ladder = resolveLadder(policy, request.taskClass, mapped);
+  const models = candidateModels(ladder, request.model);
+  trace.push({
+    rule: 'ladder',
+    outcome: 'info',
+    numbers: {
+      ladder: ladder.join(' > '),
+      candidates: models.join(' > '),
+      accounts: mapped.map((a) => a.account.id).join(','),
+    },
+  });
+  const serving = (model: string) => mapped.filter((a) => a.account.models.includes(model));
+
+  // (a) The requested account, when it is mapped and serves the model.
+  const requested =
+    request.account !== undefined ? mapped.find((a) => a.account.id === request.account) : undefined;
+  let firstMiss: CandidateEval | undefined;
+  if (request.account !== undefined) {
+    if (!requested || !requested.account.models.includes(request.model)) {
+      trace.push({
+        rule: 'account.requested',
+        outcome: 'fail',
+        account: request.account,
+        model: request.model,
+        note: requested
+          ? 'the account does not serve the model'
+          : 'the account is not mapped to this task class',
+      });
+    } else {
+      const c = run.evaluate(run.account(requested), request.model);
+      if (c.fits) return admit(run, 'allow', c, `${request.model} on ${c.acct.id} fits now`);
+      firstMiss = c;
+    }
+  }
+
+  // (a) without an account, then (b): the same model on the other mapped accounts, best first.
+  const same = byScore(
+    serving(request.model)
+      .filter((a) => a !== requested)
+      .map((a) => run.evaluate(run.account(a), request.model)),
+  );
+  const sameFit = same.find((c) => c.fits);
+  if (request.account === undefined && same[0]) {
+    if (same[0].fits)
+      return admit(run, 'allow', same[0], `${request.model} on ${same[0].acct.id} (most headroom) fits now`);
+    firstMiss = same[0];
+  }
+  if (sameFit) {
+    return admit(
+      run,
+      'reroute',
+      sameFit,
+      `${request.model} does not fit where asked (${firstMiss?.why ?? 'not available there'}); ${sameFit.acct.id} has room`,
+    );
+  }
+
+  // (c) Down the ladder: the first cheaper model that fits on any mapped account.
+  const tried: CandidateEval[] = [...(firstMiss && !same.includes(firstMiss) ? [firstMiss] : []), ...same];
+  for (const model of models.slice(1)) {
+    const cands = byScore(serving(model).map((a) => run.evaluate(run.account(a), model)));
+    tried.push(...cands);
+    const fit = cands.find((c) => c.fits);
+    trace.push({
+      rule: 'ladder.step',
+      outcome: fit ? 'pass' : 'fail',
+      model,
+      numbers: { accounts: String(cands.length) },
+    });
+    if (fit) {
+      const miss = firstMiss?.why ?? `no mapped account serves ${request.model}`;
+      return admit(
+        run,
+        'downgrade',
+        fit,
+        `${request.model} fits on no mapped account (${miss}); ${model} on ${fit.acct.id} fits now`,
+      );
+    }
+  }
+
+  // (d) Queue at the (account, model) that fits earliest; ties go to the better model.
+  const headline =
+    firstMiss?.why ?? tried[0]?.why ?? `no mapped account serves ${request.model} or a cheaper model`;
+  let best: { c: CandidateEval; at: number; rank: number } | undefined;
+  for (const c of tried) {
+    const at = run.earliest(c);
+    const rank = models.indexOf(c.model);
+    trace.push({
+      rule: 'queue.earliest',
+      outcome: at === undefined ? 'fail' : 'info',
+      account: c.acct.id,
+      model: c.model,
+      numbers: { earliest: at === undefined ? 'never' : iso(at) },
+    });
+    if (at === undefined) continue;
+    if (!best || at < best.at || (at === best.at && rank < best.rank)) best = { c, at, rank };
+  }
+  if (!best) {
+    return refuse(
+      run,
+      `Nothing can ever run this task: it exceeds a whole window or ceiling on every mapped account (${headline}).`,
+      tried[0],
+    );
+  }
+  const cls = Object.hasOwn(policy.taskClasses, request.taskClass)
+    ? policy.taskClasses[request.taskClass]
+    : undefined;
+  const retryAt = DateTime.fromMillis(best.at, { zone: now.zone });
+  const when = iso(best.at);
+  if (!policy.queue.enabled || cls?.queue === false) {
+    const who = policy.queue.enabled ? `task class ${request.taskClass}` : 'the policy';
+    return refuse(
+      run,
+      `Nothing fits now (${headline}) and ${who} forbids queueing; it would fit at ${when} on ${best.c.acct.id}.`,
+      best.c,
+    );
+  }
+  if (request.deadline && best.at > request.deadline.toMillis()) {
+    return refuse(
+      run,
+      `Nothing fits before the deadline ${iso(request.deadline.toMillis())} (${headline}); the earliest fit is ${when} on ${best.c.acct.id}.`,
+      best.c,
+    );
+  }
+  const maxWait = policy.queue.maxWait;
+  if (maxWait && best.at - run.nowMs > maxWait.toMillis()) {
+    return refuse(
+      run,
+      `Nothing fits within the queue's longest wait ${maxWait.toISO()} (${headline}); the earliest fit is ${when}.`,
+      best.c,
+    );
+  }
+  trace.push({
+    rule: 'queue',
+    outcome: 'pass',
+    account: best.c.acct.id,
+    model: best.c.model,
+    numbers: { retryAt: when },
+  });
+  return {
+    decision: 'queue',
+    account: best.c.acct.id,
+    model: best.c.model,
+    retryAt,
+    reserve: run.reserve(best.c),
+    reason: `Nothing fits now (${headline}); ${best.c.model} on ${best.c.acct.id} fits at ${when}.`,
+    trace,
+  };
+}
+
+function admit(
+  run: GateRun,
+  decision: 'allow' | 'downgrade' | 'reroute',
+  c: CandidateEval,
+  what: string,
+): Decision {
+  const tight = tightest(c);
+  const reason = `${capitalise(what)}: estimate $${c.usd.toString()}${tight}.`;
+  run.trace.push({ rule: 'decision', outcome: 'pass', account: c.acct.id, model: c.model, note: decision });
+  return { decision, account: c.acct.id, model: c.model, reserve: run.reserve(c), reason, trace: run.trace };
+}
+
+function refuse(run: GateRun, reason: string, c: CandidateEval | undefined): Decision {
+  run.trace.push({ rule: 'decision', outcome: 'fail', note: 'refuse' });
+  const d: Decision = { decision: 'refuse', reason, trace: run.trace };
+  if (c) {
+    d.account = c.acct.id;
+    d.model = c.model;
+  }
+  return d;
+}
+
+/** The binding window in words: the counted window with the least headroom. */
+function tightest(c: CandidateEval): string {
+  let best: { name: string; room: Decimal; p: Decimal } | undefined;
+  for (const [i, w] of c.acct.windows.entries()) {
+    const p = c.percents[i];
+    if (p === undefined) continue;
+    if (!best || w.h.headroomPercent.lt(best.room))
+      best = { name: w.spec.name, room: w.h.headroomPercent, p };
+  }
+  return best
+    ? ` = ${pct(best.p)}% of ${best.name}, which has ${pct(best.room)}% headroom`
+    : ' (no paced window; ceilings only)';
+}
+
+function capitalise(s: string): string {
+  return s.length > 0 ? s.charAt(0).toUpperCase() + s.slice(1) : s;
+}
