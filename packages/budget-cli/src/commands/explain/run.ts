@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { labelSchema, timezoneSchema } from '@mosaic/budget-core';
+import type { Runner } from '../../action.js';
+import { parseFlags } from '../../flags.js';
+import { call } from '../../transport/call.js';
+import { localZone } from '../../when.js';
+import { stepInWords, type WireTraceStep } from './words.js';
+
+interface DecisionRecord {
+  taskId?: string;
+  decision: string;
+  account?: string;
+  model?: string;
+  reason: string;
+  retryAt?: string;
+  decidedAt?: string;
+  trace?: WireTraceStep[];
+}
+
+/** Fetches the task's latest decision and prints it as a sentence followed by the trace in words. */
+export const run: Runner = async (ctx, raw, args) => {
+  const f = parseFlags(z.object({ timezone: timezoneSchema.optional() }), raw);
+  const taskId = parseFlags(labelSchema, args[0], 'mosaic budget explain <taskId>');
+  const zone = f.timezone ?? localZone();
+  const t = await ctx.transport();
+  const d = await call<DecisionRecord>(t, 'GET', `/v1/decisions/${encodeURIComponent(taskId)}`);
+  if (ctx.json) {
+    ctx.printJson(d);
+    return;
+  }
+  const failing = (d.trace ?? []).filter((s) => s.outcome === 'fail').map((s) => stepInWords(s, zone));
+  const head = `${d.decision}${d.account ? ` on ${d.account}/${d.model ?? ''}` : ''}`;
+  ctx.print(`${head}: ${failing.length ? failing.join('; ') : d.reason}`);
+  if (failing.length) ctx.print(`reason: ${d.reason}`);
+  for (const s of d.trace ?? [])
+    ctx.print(`  ${s.outcome === 'fail' ? '✗' : s.outcome === 'pass' ? '✓' : '·'} ${stepInWords(s, zone)}`);
+};
