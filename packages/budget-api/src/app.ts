@@ -77,7 +77,11 @@ function sendProblem(
   extra?: Record<string, unknown>,
 ): FastifyReply {
   const doc = problem(code, detail, { instance, issues, extra });
-  if (code === 'BUDGET_ERR_DATABASE_UNAVAILABLE' || code === 'BUDGET_ERR_NOT_READY') {
+  if (
+    code === 'BUDGET_ERR_DATABASE_UNAVAILABLE' ||
+    code === 'BUDGET_ERR_NOT_READY' ||
+    code === 'BUDGET_ERR_CONTENTION'
+  ) {
     void reply.header('retry-after', '5');
   }
   return reply.status(doc.status).type('application/problem+json').send(doc);
@@ -216,9 +220,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
-  if (deps.background !== false) {
-    app.gate.startBackground(app.log);
-    app.addHook('onClose', () => app.gate.stopBackground());
-  }
+  if (deps.background !== false) app.gate.startBackground(app.log);
+  // Long-polls return at once and admissions finish before the pool closes.
+  app.addHook('onClose', () => app.gate.stopBackground());
   return app;
 }

@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   BUDGET_ERR_CONFLICT: { status: 409, title: 'The request conflicts with the current state' },
   BUDGET_ERR_RESERVATION_STATE: { status: 409, title: 'The reservation is not in a state that allows this' },
   BUDGET_ERR_DATABASE_UNAVAILABLE: { status: 503, title: 'The database is unreachable' },
+  BUDGET_ERR_CONTENTION: { status: 503, title: 'Too many concurrent reservations raced; retry' },
+  BUDGET_ERR_NO_PRICE: { status: 422, title: 'No price is known for the model; send usd' },
   BUDGET_ERR_NOT_READY: { status: 503, title: 'The service is not ready' },
   BUDGET_ERR_DATA_DIR_LOCKED: { status: 500, title: 'The data directory is locked by another process' },
   BUDGET_ERR_CORE_UNAVAILABLE: {

@@ -1,29 +1,722 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { sql, type Kysely } from 'kysely';
+import type { DateTime } from 'luxon';
+import type { Decimal } from 'decimal.js';
 import type { FastifyBaseLogger } from 'fastify';
+import {
+  decide,
+  dispatchRequestSchema,
+  priceTable,
+  priceUsage,
+  spendRecordSchema,
+  type Decision,
+  type DispatchRequest,
+  type TokenUsage,
+} from '@mosaic/budget-core';
 import type { FleetDb } from '../db/database.js';
-import type { ConfigCache } from '../register/config-cache.js';
+import type { FleetDatabase } from '../db/schema.js';
+import type { ConfigCache, TenantConfig } from '../register/config-cache.js';
+import { BudgetApiError } from '../errors.js';
+import { Metrics } from '../metrics.js';
+import { applyTotals } from '../register/totals.js';
+import { contentHash, insertLedgerRows } from '../register/spend.js';
+import { instant, iso, isoOf, numeric } from '../register/wire.js';
+import { buildSnapshot, databaseNow } from './snapshot.js';
+import { guardsFor } from './guards.js';
+import {
+  releaseCountersAndWindows,
+  releaseDeltas,
+  reserveInTx,
+  ReservationRaceLost,
+  type HeldReservation,
+} from './reserve.js';
+import { decisionToWire, type GateAnswer } from './wire.js';
+import { isRetryableTxError, isUniqueViolation } from './retry.js';
 
-/** The gate: decide, reserve, settle, queue and the background sweeper. */
+// How often a reservation that lost a race is decided again before the caller is told to retry.
+const MAX_ATTEMPTS = 8;
+// Background period: expiry sweep, queue deadlines, admission of waiting work.
+const TICK_MS = 2_000;
+// Long-poll re-read period (other replicas admit too; this replica's own admissions wake it at once).
+const POLL_MS = 500;
+
+const DEFAULT_PRIORITY: Record<string, number> = { low: 0, normal: 1, high: 2, critical: 3 };
+
+/** The answer to a commit. */
+export interface CommitAnswer {
+  reservationId: string;
+  status: 'committed';
+  usd: string;
+  late: boolean;
+  ledgerKey: string;
+  replayed: boolean;
+}
+
+/** A queue entry on the wire. */
+export interface QueueAnswer {
+  id: string;
+  taskId: string;
+  status: string;
+  account?: string;
+  model?: string;
+  priority: number;
+  retryAt?: string;
+  deadline?: string;
+  reason: string;
+  reservationId?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The gate: decide (the core's), reserve atomically, settle, queue, expire and admit. */
 export class GateService {
+  /** The Prometheus metrics of this replica. */
+  readonly metrics = new Metrics();
   private timer: NodeJS.Timeout | undefined;
+  private closing = false;
+  private readonly admitting = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private readonly events = new EventEmitter();
+  private log: FastifyBaseLogger | undefined;
 
   constructor(
     private readonly db: FleetDb,
-    private readonly config: ConfigCache,
-  ) {}
-
-  /** Called whenever capacity can have changed for a tenant: re-evaluates its queue. */
-  async capacityChanged(_tenantId: string): Promise<void> {
-    await Promise.resolve();
+    private readonly configs: ConfigCache,
+  ) {
+    this.events.setMaxListeners(0);
   }
 
-  /** Starts the expiry sweeper and queue-admission timer. */
-  startBackground(_log: FastifyBaseLogger): void {
-    void this.db;
-    void this.config;
+  /** Asks the gate about a task; persists the outcome and returns it. Idempotent per taskId. */
+  async gate(tenantId: string, request: DispatchRequest, raw: unknown): Promise<GateAnswer> {
+    const held = await this.existingForTask(tenantId, request.taskId);
+    if (held) return held;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const config = await this.configs.get(tenantId);
+      const now = instant(await databaseNow(this.db));
+      const snapshot = await buildSnapshot(this.db, tenantId, config, now);
+      const policy = config.policy.policy;
+      const decision = decide(request, snapshot, policy, now, priceTable(policy));
+      try {
+        const answer = await this.persist(tenantId, config, request, raw, decision, now);
+        this.metrics.decisions.inc({ decision: answer.decision });
+        return answer;
+      } catch (error) {
+        if (error instanceof ReservationRaceLost || isRetryableTxError(error)) {
+          this.metrics.raceRetries.inc();
+          continue;
+        }
+        if (isUniqueViolation(error)) {
+          // A retry of the same task raced this one and won: answer with what it holds.
+          const winner = await this.existingForTask(tenantId, request.taskId);
+          if (winner) return winner;
+        }
+        throw error;
+      }
+    }
+    throw new BudgetApiError(
+      'BUDGET_ERR_CONTENTION',
+      `the reservation lost ${MAX_ATTEMPTS} races in a row; retry with the same taskId`,
+    );
   }
 
-  /** Stops the background timer. */
-  stopBackground(): void {
+  private async persist(
+    tenantId: string,
+    config: TenantConfig,
+    request: DispatchRequest,
+    raw: unknown,
+    decision: Decision,
+    now: DateTime,
+  ): Promise<GateAnswer> {
+    const answer = decisionToWire(decision);
+    const policy = config.policy.policy;
+    if (
+      decision.decision === 'allow' ||
+      decision.decision === 'downgrade' ||
+      decision.decision === 'reroute'
+    ) {
+      const account = config.accountsById.get(decision.account);
+      if (!account) throw new Error(`decide chose unknown account ${decision.account}`);
+      const id = randomUUID();
+      await this.db.transaction().execute(async (trx) => {
+        const { expiresAt } = await reserveInTx(trx, {
+          id,
+          tenantId,
+          taskId: request.taskId,
+          account: account.id,
+          provider: account.provider,
+          model: decision.model,
+          decision: decision.decision,
+          usd: decision.reserve.usd,
+          windows: decision.reserve.windows,
+          ttlMs: policy.reservations.ttl.toMillis(),
+          request: raw,
+          guards: guardsFor(config, account, request, now),
+        });
+        answer.reservationId = id;
+        answer.expiresAt = expiresAt;
+        await this.audit(trx, tenantId, request.taskId, answer);
+      });
+      return answer;
+    }
+    if (decision.decision === 'queue') {
+      const id = randomUUID();
+      await this.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('fleet.queue_entries')
+          .values({
+            id,
+            tenant_id: tenantId,
+            task_id: request.taskId,
+            request: JSON.stringify(raw),
+            account_id: decision.account,
+            model: decision.model,
+            priority: policy.urgency.priority[request.urgency] ?? DEFAULT_PRIORITY[request.urgency] ?? 0,
+            status: 'waiting',
+            retry_at: iso(decision.retryAt),
+            deadline: request.deadline ? iso(request.deadline) : null,
+            reason: decision.reason,
+          })
+          .execute();
+        answer.queueId = id;
+        await this.audit(trx, tenantId, request.taskId, answer);
+      });
+      return answer;
+    }
+    await this.audit(this.db, tenantId, request.taskId, answer);
+    return answer;
+  }
+
+  private async audit(
+    db: Kysely<FleetDatabase>,
+    tenantId: string,
+    taskId: string,
+    a: GateAnswer,
+  ): Promise<void> {
+    await db
+      .insertInto('fleet.gate_decisions')
+      .values({
+        tenant_id: tenantId,
+        task_id: taskId,
+        decision: a.decision,
+        account_id: a.account ?? null,
+        model: a.model ?? null,
+        reason: a.reason,
+        trace: JSON.stringify(a.trace),
+        reservation_id: a.reservationId ?? null,
+        queue_id: a.queueId ?? null,
+      })
+      .execute();
+  }
+
+  /** The live reservation or waiting queue entry a task already holds, as a replayed answer. */
+  private async existingForTask(tenantId: string, taskId: string): Promise<GateAnswer | undefined> {
+    const live = await this.db
+      .selectFrom('fleet.reservations')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('task_id', '=', taskId)
+      .where('status', '=', 'live')
+      .executeTakeFirst();
+    if (live) {
+      const last = await this.lastDecision(tenantId, { reservationId: live.id });
+      return {
+        decision: live.decision as GateAnswer['decision'],
+        account: live.account_id,
+        model: live.model,
+        reservationId: live.id,
+        expiresAt: isoOf(live.expires_at),
+        reserve: { usd: numeric(live.usd).toString(), windows: live.windows },
+        reason: last?.reason ?? 'admitted from the queue',
+        trace: (last?.trace as GateAnswer['trace'] | undefined) ?? [],
+        replayed: true,
+      };
+    }
+    const waiting = await this.db
+      .selectFrom('fleet.queue_entries')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('task_id', '=', taskId)
+      .where('status', '=', 'waiting')
+      .executeTakeFirst();
+    if (waiting) {
+      const last = await this.lastDecision(tenantId, { queueId: waiting.id });
+      return {
+        decision: 'queue',
+        ...(waiting.account_id ? { account: waiting.account_id } : {}),
+        ...(waiting.model ? { model: waiting.model } : {}),
+        queueId: waiting.id,
+        ...(waiting.retry_at ? { retryAt: isoOf(waiting.retry_at) } : {}),
+        reason: waiting.reason,
+        trace: (last?.trace as GateAnswer['trace'] | undefined) ?? [],
+        replayed: true,
+      };
+    }
+    return undefined;
+  }
+
+  private async lastDecision(
+    tenantId: string,
+    by: { reservationId?: string; queueId?: string },
+  ): Promise<{ reason: string; trace: unknown } | undefined> {
+    let q = this.db
+      .selectFrom('fleet.gate_decisions')
+      .select(['reason', 'trace'])
+      .where('tenant_id', '=', tenantId);
+    if (by.reservationId) q = q.where('reservation_id', '=', by.reservationId);
+    if (by.queueId) q = q.where('queue_id', '=', by.queueId);
+    return q.orderBy('id', 'desc').limit(1).executeTakeFirst();
+  }
+
+  /**
+   * Records the actual spend of a reservation and frees what it held. Idempotent: a second commit
+   * answers like the first. After expiry the spend is still recorded and counted (the ledger must be
+   * true) and marked late.
+   */
+  async commit(tenantId: string, id: string, actual: TokenUsage & { usd?: Decimal }): Promise<CommitAnswer> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const answer = await this.commitOnce(tenantId, id, actual);
+        if (answer.late && !answer.replayed) this.metrics.lateCommits.inc();
+        if (!answer.replayed) this.capacityChanged(tenantId);
+        return answer;
+      } catch (error) {
+        if (attempt < MAX_ATTEMPTS && isRetryableTxError(error)) continue;
+        throw error;
+      }
+    }
+  }
+
+  private async commitOnce(
+    tenantId: string,
+    id: string,
+    actual: TokenUsage & { usd?: Decimal },
+  ): Promise<CommitAnswer> {
+    const config = await this.configs.get(tenantId);
+    return this.db.transaction().execute(async (trx) => {
+      const r = await trx
+        .selectFrom('fleet.reservations')
+        .selectAll()
+        .select(sql<boolean>`expires_at <= now()`.as('past'))
+        .select(sql<Date>`now()`.as('db_now'))
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!r) throw new BudgetApiError('BUDGET_ERR_NOT_FOUND', `no reservation "${id}"`);
+      const ledgerKey = `reservation:${id}`;
+      if (r.status === 'committed') {
+        return {
+          reservationId: id,
+          status: 'committed',
+          usd: numeric(r.committed_usd).toString(),
+          late: r.late,
+          ledgerKey,
+          replayed: true,
+        };
+      }
+      if (r.status === 'released') {
+        throw new BudgetApiError(
+          'BUDGET_ERR_RESERVATION_STATE',
+          `reservation "${id}" was released; its spend cannot be committed — record it with POST /v1/spend`,
+        );
+      }
+      const usd = actual.usd ?? priceUsage(priceTable(config.policy.policy), r.model, actual);
+      if (!usd) {
+        throw new BudgetApiError(
+          'BUDGET_ERR_NO_PRICE',
+          `no price is known for model "${r.model}"; send actual.usd or add the model to the policy's prices`,
+        );
+      }
+      const wasLive = r.status === 'live';
+      const late = !wasLive || r.past;
+      const req = dispatchRequestSchema.parse(r.request);
+      const record = spendRecordSchema.parse({
+        host: req.host,
+        agent: req.agent,
+        ...(req.mission ? { mission: req.mission } : {}),
+        task: req.taskId,
+        taskClass: req.taskClass,
+        provider: r.provider,
+        account: r.account_id,
+        model: r.model,
+        inputTokens: actual.inputTokens,
+        outputTokens: actual.outputTokens,
+        cacheReadTokens: actual.cacheReadTokens,
+        cacheWriteTokens: actual.cacheWriteTokens,
+        usd: usd.toString(),
+        kind: 'actual',
+        occurredAt: iso(instant(r.db_now)),
+        idempotencyKey: ledgerKey,
+      });
+      const held = r as unknown as HeldReservation;
+      await insertLedgerRows(trx, tenantId, [{ record, hash: contentHash(record) }], config.accountsById, {
+        reservationId: id,
+        late,
+        totals: wasLive ? releaseDeltas(held) : [],
+        ...(wasLive ? { afterTotals: (t: Kysely<FleetDatabase>) => releaseCountersAndWindows(t, held) } : {}),
+      });
+      await trx
+        .updateTable('fleet.reservations')
+        .set({ status: 'committed', committed_usd: usd.toString(), late, settled_at: sql<Date>`now()` })
+        .where('id', '=', id)
+        .execute();
+      return {
+        reservationId: id,
+        status: 'committed',
+        usd: usd.toString(),
+        late,
+        ledgerKey,
+        replayed: false,
+      };
+    });
+  }
+
+  /** Frees everything a reservation holds (the task did not run). Idempotent. */
+  async release(tenantId: string, id: string): Promise<{ reservationId: string; status: string }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const status = await this.settle(tenantId, id, 'released');
+        this.capacityChanged(tenantId);
+        return { reservationId: id, status };
+      } catch (error) {
+        if (attempt < MAX_ATTEMPTS && isRetryableTxError(error)) continue;
+        throw error;
+      }
+    }
+  }
+
+  private async settle(
+    tenantId: string | undefined,
+    id: string,
+    to: 'released' | 'expired',
+  ): Promise<string> {
+    return this.db.transaction().execute(async (trx) => {
+      let q = trx.selectFrom('fleet.reservations').selectAll().where('id', '=', id);
+      if (tenantId !== undefined) q = q.where('tenant_id', '=', tenantId);
+      const r = await q.forUpdate().executeTakeFirst();
+      if (!r) throw new BudgetApiError('BUDGET_ERR_NOT_FOUND', `no reservation "${id}"`);
+      if (r.status === 'committed') {
+        if (to === 'expired') return r.status;
+        throw new BudgetApiError('BUDGET_ERR_RESERVATION_STATE', `reservation "${id}" is already committed`);
+      }
+      if (r.status !== 'live') return r.status;
+      const held = r as unknown as HeldReservation;
+      await applyTotals(trx, r.tenant_id, releaseDeltas(held));
+      await releaseCountersAndWindows(trx, held);
+      await trx
+        .updateTable('fleet.reservations')
+        .set({ status: to, settled_at: sql<Date>`now()` })
+        .where('id', '=', id)
+        .execute();
+      return to;
+    });
+  }
+
+  /** Expires reservations past their TTL (database clock) and queue entries past their deadline. */
+  async sweep(): Promise<Set<string>> {
+    const touched = new Set<string>();
+    for (let i = 0; i < 500; i++) {
+      // One reservation per transaction, skipping rows another replica is settling right now.
+      const next = await this.db.transaction().execute(async (trx) => {
+        const r = await trx
+          .selectFrom('fleet.reservations')
+          .selectAll()
+          .where('status', '=', 'live')
+          .where(sql<boolean>`expires_at <= now()`)
+          .orderBy('expires_at')
+          .limit(1)
+          .forUpdate()
+          .skipLocked()
+          .executeTakeFirst();
+        if (!r) return undefined;
+        const held = r as unknown as HeldReservation;
+        await applyTotals(trx, r.tenant_id, releaseDeltas(held));
+        await releaseCountersAndWindows(trx, held);
+        await trx
+          .updateTable('fleet.reservations')
+          .set({ status: 'expired', settled_at: sql<Date>`now()` })
+          .where('id', '=', r.id)
+          .execute();
+        return r.tenant_id;
+      });
+      if (!next) break;
+      this.metrics.expired.inc();
+      touched.add(next);
+    }
+    const expiredQueue = await this.db
+      .updateTable('fleet.queue_entries')
+      .set({ status: 'expired', updated_at: sql<Date>`now()`, reason: 'the deadline passed while waiting' })
+      .where('status', '=', 'waiting')
+      .where(sql<boolean>`deadline <= now()`)
+      .returning(['id', 'tenant_id'])
+      .execute();
+    for (const e of expiredQueue) {
+      touched.add(e.tenant_id);
+      this.events.emit(e.id);
+    }
+    return touched;
+  }
+
+  /** Re-evaluates a tenant's waiting queue, highest priority then oldest first. */
+  async admit(tenantId: string): Promise<void> {
+    const waiting = await this.db
+      .selectFrom('fleet.queue_entries')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('status', '=', 'waiting')
+      .orderBy('priority', 'desc')
+      .orderBy('created_at')
+      .limit(100)
+      .execute();
+    if (waiting.length === 0) return;
+    const config = await this.configs.get(tenantId);
+    for (const { id } of waiting) {
+      if (this.closing) return;
+      try {
+        const changed = await this.admitOne(tenantId, config, id);
+        if (changed) this.events.emit(id);
+      } catch (error) {
+        if (error instanceof ReservationRaceLost || isRetryableTxError(error) || isUniqueViolation(error))
+          continue;
+        throw error;
+      }
+    }
+  }
+
+  private async admitOne(tenantId: string, config: TenantConfig, id: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const entry = await trx
+        .selectFrom('fleet.queue_entries')
+        .selectAll()
+        .where('id', '=', id)
+        .where('status', '=', 'waiting')
+        .forUpdate()
+        .skipLocked()
+        .executeTakeFirst();
+      if (!entry) return false;
+      const request = dispatchRequestSchema.parse(entry.request);
+      const now = instant(await databaseNow(trx));
+      const snapshot = await buildSnapshot(trx, tenantId, config, now);
+      const policy = config.policy.policy;
+      const decision = decide(request, snapshot, policy, now, priceTable(policy));
+      const answer = decisionToWire(decision);
+      if (decision.decision === 'queue') {
+        await trx
+          .updateTable('fleet.queue_entries')
+          .set({
+            retry_at: iso(decision.retryAt),
+            reason: decision.reason,
+            account_id: decision.account,
+            model: decision.model,
+          })
+          .where('id', '=', id)
+          .execute();
+        return false;
+      }
+      if (decision.decision === 'refuse') {
+        await trx
+          .updateTable('fleet.queue_entries')
+          .set({ status: 'refused', reason: decision.reason, updated_at: sql<Date>`now()` })
+          .where('id', '=', id)
+          .execute();
+        await this.audit(trx, tenantId, request.taskId, { ...answer, queueId: id });
+        return true;
+      }
+      const account = config.accountsById.get(decision.account);
+      if (!account) return false;
+      const reservationId = randomUUID();
+      await reserveInTx(trx, {
+        id: reservationId,
+        tenantId,
+        taskId: request.taskId,
+        account: account.id,
+        provider: account.provider,
+        model: decision.model,
+        decision: decision.decision,
+        usd: decision.reserve.usd,
+        windows: decision.reserve.windows,
+        ttlMs: policy.reservations.ttl.toMillis(),
+        request: entry.request,
+        guards: guardsFor(config, account, request, now),
+      });
+      await trx
+        .updateTable('fleet.queue_entries')
+        .set({
+          status: 'admitted',
+          reservation_id: reservationId,
+          account_id: account.id,
+          model: decision.model,
+          reason: decision.reason,
+          updated_at: sql<Date>`now()`,
+        })
+        .where('id', '=', id)
+        .execute();
+      await this.audit(trx, tenantId, request.taskId, { ...answer, reservationId, queueId: id });
+      return true;
+    });
+  }
+
+  /** A queue entry; with `waitSeconds`, holds the request until it leaves `waiting` or the wait ends. */
+  async queueEntry(
+    tenantId: string,
+    id: string,
+    waitSeconds = 0,
+  ): Promise<QueueAnswer & { expiresAt?: string }> {
+    const until = Date.now() + waitSeconds * 1000;
+    for (;;) {
+      const row = await this.db
+        .selectFrom('fleet.queue_entries')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!row) throw new BudgetApiError('BUDGET_ERR_NOT_FOUND', `no queue entry "${id}"`);
+      const left = until - Date.now();
+      if (row.status !== 'waiting' || left <= 0 || this.closing) {
+        const answer = this.queueToWire(row);
+        if (row.reservation_id) {
+          const r = await this.db
+            .selectFrom('fleet.reservations')
+            .select('expires_at')
+            .where('id', '=', row.reservation_id)
+            .executeTakeFirst();
+          if (r) return { ...answer, expiresAt: isoOf(r.expires_at) };
+        }
+        return answer;
+      }
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          this.events.off(id, done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.min(POLL_MS, left));
+        this.events.once(id, done);
+      });
+    }
+  }
+
+  private queueToWire(row: {
+    id: string;
+    task_id: string;
+    status: string;
+    account_id: string | null;
+    model: string | null;
+    priority: number;
+    retry_at: Date | string | null;
+    deadline: Date | string | null;
+    reason: string;
+    reservation_id: string | null;
+    created_at: Date | string;
+    updated_at: Date | string;
+  }): QueueAnswer {
+    return {
+      id: row.id,
+      taskId: row.task_id,
+      status: row.status,
+      ...(row.account_id ? { account: row.account_id } : {}),
+      ...(row.model ? { model: row.model } : {}),
+      priority: row.priority,
+      ...(row.retry_at ? { retryAt: isoOf(row.retry_at) } : {}),
+      ...(row.deadline ? { deadline: isoOf(row.deadline) } : {}),
+      reason: row.reason,
+      ...(row.reservation_id ? { reservationId: row.reservation_id } : {}),
+      createdAt: isoOf(row.created_at),
+      updatedAt: isoOf(row.updated_at),
+    };
+  }
+
+  /** The waiting work of a tenant, per account, in admission order. */
+  async listQueue(
+    tenantId: string,
+    account?: string,
+  ): Promise<{ accounts: { account: string; waiting: QueueAnswer[] }[] }> {
+    let q = this.db
+      .selectFrom('fleet.queue_entries')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('status', '=', 'waiting');
+    if (account !== undefined) q = q.where('account_id', '=', account);
+    const rows = await q.orderBy('priority', 'desc').orderBy('created_at').limit(1000).execute();
+    const byAccount = new Map<string, QueueAnswer[]>();
+    for (const row of rows) {
+      const key = row.account_id ?? '';
+      const list = byAccount.get(key) ?? [];
+      list.push(this.queueToWire(row));
+      byAccount.set(key, list);
+    }
+    return { accounts: [...byAccount.entries()].map(([a, waiting]) => ({ account: a, waiting })) };
+  }
+
+  /**
+   * Called whenever capacity can have changed for a tenant (a signal, commit, release, expiry, reset,
+   * authorization, policy change): re-evaluates its queue in the background, one run at a time.
+   */
+  capacityChanged(tenantId: string): void {
+    if (this.closing) return;
+    if (this.admitting.has(tenantId)) {
+      this.again.add(tenantId);
+      return;
+    }
+    const run = (async () => {
+      do {
+        this.again.delete(tenantId);
+        await this.admit(tenantId);
+      } while (this.again.has(tenantId) && !this.closing);
+    })()
+      .catch((error: unknown) => this.log?.warn({ err: error }, 'queue admission failed'))
+      .finally(() => this.admitting.delete(tenantId));
+    this.admitting.set(tenantId, run);
+  }
+
+  /** Waits for background admissions in flight (tests and shutdown). */
+  async settled(): Promise<void> {
+    while (this.admitting.size > 0) await Promise.all([...this.admitting.values()]);
+  }
+
+  /** One background tick: sweep expiries, then admit for every tenant with waiting work. */
+  async tick(): Promise<void> {
+    const touched = await this.sweep();
+    const tenants = await this.db
+      .selectFrom('fleet.queue_entries')
+      .select('tenant_id')
+      .distinct()
+      .where('status', '=', 'waiting')
+      .execute();
+    for (const t of tenants) touched.add(t.tenant_id);
+    for (const t of touched) this.capacityChanged(t);
+    await this.settled();
+  }
+
+  /** Starts the expiry sweeper and queue-admission timer (every replica runs one; they are safe together). */
+  startBackground(log: FastifyBaseLogger): void {
+    this.log = log;
+    let running = false;
+    this.timer = setInterval(() => {
+      if (running || this.closing) return;
+      running = true;
+      this.tick()
+        .catch((error: unknown) =>
+          log.warn({ err: error instanceof Error ? error.message : error }, 'background tick failed'),
+        )
+        .finally(() => {
+          running = false;
+        });
+    }, TICK_MS);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and lets long-polls return at once. */
+  async stopBackground(): Promise<void> {
+    this.closing = true;
     if (this.timer) clearInterval(this.timer);
+    this.events.emit('closing');
+    await this.settled();
+  }
+
+  /** The current time as the database sees it (reservations and expiry use it). */
+  async now(): Promise<DateTime> {
+    return instant(await databaseNow(this.db));
   }
 }

@@ -25,6 +25,13 @@ export interface SpendResult {
 export interface LedgerExtras {
   reservationId?: string;
   late?: boolean;
+  /** Other running-total changes to apply in the same ordered pass (a settled reservation's release). */
+  totals?: TotalDelta[];
+  /**
+   * Runs after the totals and before the window rows, keeping the lock order every writer uses
+   * (totals, in-flight counters, windows) so concurrent transactions cannot deadlock.
+   */
+  afterTotals?: (trx: Kysely<FleetDatabase>) => Promise<void>;
 }
 
 /**
@@ -201,7 +208,7 @@ export async function insertLedgerRows(
   }
 
   const fresh = rows.filter((r) => insertedKeys.has(r.record.idempotencyKey)).map((r) => r.record);
-  const deltas: TotalDelta[] = [];
+  const deltas: TotalDelta[] = [...(extras.totals ?? [])];
   for (const r of fresh) {
     const account = accounts.get(r.account);
     const timezone = account?.timezone ?? 'UTC';
@@ -211,6 +218,7 @@ export async function insertLedgerRows(
     }
   }
   await applyTotals(trx, tenantId, deltas);
+  if (extras.afterTotals) await extras.afterTotals(trx);
   await addUnsignaledSpend(
     trx,
     tenantId,

@@ -19,6 +19,8 @@ export interface TotalKey {
 export interface TotalDelta extends TotalKey {
   committed: Decimal;
   projected: Decimal;
+  /** Change of the reserved amount (negative when a reservation is settled). */
+  reserved?: Decimal;
 }
 
 /**
@@ -49,6 +51,7 @@ export function mergeDeltas(deltas: TotalDelta[]): TotalDelta[] {
     if (held) {
       held.committed = held.committed.plus(d.committed);
       held.projected = held.projected.plus(d.projected);
+      held.reserved = (held.reserved ?? ZERO).plus(d.reserved ?? ZERO);
     } else {
       merged.set(k, { ...d });
     }
@@ -64,7 +67,26 @@ export async function applyTotals(
   deltas: TotalDelta[],
 ): Promise<void> {
   for (const d of mergeDeltas(deltas)) {
-    if (d.committed.eq(ZERO) && d.projected.eq(ZERO)) continue;
+    const reserved = d.reserved ?? ZERO;
+    if (d.committed.eq(ZERO) && d.projected.eq(ZERO) && reserved.eq(ZERO)) continue;
+    if (reserved.lt(ZERO)) {
+      // Settling a reservation: its row exists (the reservation created it), and PostgreSQL checks
+      // `reserved_usd >= 0` on an upsert's proposed row, so this must be a plain UPDATE.
+      await trx
+        .updateTable('fleet.period_totals')
+        .set({
+          committed_usd: sql`committed_usd + ${d.committed.toString()}::numeric`,
+          projected_usd: sql`projected_usd + ${d.projected.toString()}::numeric`,
+          reserved_usd: sql`greatest(reserved_usd + ${reserved.toString()}::numeric, 0)`,
+        })
+        .where('tenant_id', '=', tenantId)
+        .where('scope', '=', d.scope)
+        .where('key', '=', d.key)
+        .where('period', '=', d.period)
+        .where('period_start', '=', iso(d.start))
+        .execute();
+      continue;
+    }
     await trx
       .insertInto('fleet.period_totals')
       .values({
@@ -76,11 +98,13 @@ export async function applyTotals(
         period_end: iso(d.end),
         committed_usd: d.committed.toString(),
         projected_usd: d.projected.toString(),
+        reserved_usd: reserved.toString(),
       })
       .onConflict((oc) =>
         oc.columns(['tenant_id', 'scope', 'key', 'period', 'period_start']).doUpdateSet({
           committed_usd: sql`fleet.period_totals.committed_usd + excluded.committed_usd`,
           projected_usd: sql`fleet.period_totals.projected_usd + excluded.projected_usd`,
+          reserved_usd: sql`fleet.period_totals.reserved_usd + excluded.reserved_usd`,
         }),
       )
       .execute();

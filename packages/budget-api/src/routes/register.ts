@@ -57,7 +57,7 @@ export const registerRoutes: FastifyPluginAsyncZod = (app) => {
     },
     async (request) => {
       const result = await ingestSpend(app.database.db, request.principal.tenantId, request.body.records);
-      if (result.inserted > 0) await app.gate.capacityChanged(request.principal.tenantId);
+      if (result.inserted > 0) app.gate.capacityChanged(request.principal.tenantId);
       return { inserted: result.inserted, duplicates: result.duplicates };
     },
   );
@@ -79,7 +79,7 @@ export const registerRoutes: FastifyPluginAsyncZod = (app) => {
         request.body.signals,
         DateTime.utc(),
       );
-      await app.gate.capacityChanged(request.principal.tenantId);
+      app.gate.capacityChanged(request.principal.tenantId);
       return { outcomes };
     },
   );
@@ -132,7 +132,7 @@ export const registerRoutes: FastifyPluginAsyncZod = (app) => {
         actorOf(request),
       );
       app.configCache.invalidate(request.principal.tenantId);
-      await app.gate.capacityChanged(request.principal.tenantId);
+      app.gate.capacityChanged(request.principal.tenantId);
       return reply.status(created ? 201 : 200).send({ account: accountToWire(request.body), created });
     },
   );
@@ -166,7 +166,7 @@ export const registerRoutes: FastifyPluginAsyncZod = (app) => {
         request.body.confidence,
         DateTime.utc(),
       );
-      await app.gate.capacityChanged(tenantId);
+      app.gate.capacityChanged(tenantId);
       return { account: account.id, window: request.body.window, ...result };
     },
   );
@@ -208,7 +208,7 @@ export const registerRoutes: FastifyPluginAsyncZod = (app) => {
       const tenantId = request.principal.tenantId;
       const version = await putPolicy(app.database.db, tenantId, request.rawBody, actorOf(request));
       app.configCache.invalidate(tenantId);
-      await app.gate.capacityChanged(tenantId);
+      app.gate.capacityChanged(tenantId);
       return { version };
     },
   );
@@ -226,7 +226,7 @@ export const registerRoutes: FastifyPluginAsyncZod = (app) => {
       delete document.revokedAt;
       await addAuthorization(app.database.db, tenantId, document, request.body.id, actorOf(request));
       app.configCache.invalidate(tenantId);
-      await app.gate.capacityChanged(tenantId);
+      app.gate.capacityChanged(tenantId);
       return reply.status(201).send({ authorization: document });
     },
   );

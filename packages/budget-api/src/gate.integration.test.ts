@@ -1,0 +1,186 @@
+import { expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { describeOnBackends, type TenantClient } from './test-support/backends.js';
+import { apiAccount } from './test-support/fixtures.js';
+
+interface Answer {
+  decision: string;
+  account?: string;
+  model?: string;
+  reservationId?: string;
+  queueId?: string;
+  retryAt?: string;
+  expiresAt?: string;
+  reason: string;
+  trace: unknown[];
+  replayed?: boolean;
+}
+
+function gateBody(taskId: string, usd: string, extra: Record<string, unknown> = {}) {
+  return {
+    taskId,
+    taskClass: 'feature',
+    model: 'claude-sonnet-4',
+    estimate: { usd },
+    agent: 'claude-code',
+    host: 'host-1',
+    mission: 'm-1',
+    ...extra,
+  };
+}
+
+async function setup(t: TenantClient, ceiling = '10.00'): Promise<void> {
+  const put = await t.request({
+    method: 'PUT',
+    url: '/v1/accounts/acct-api',
+    payload: apiAccount('acct-api', ceiling),
+  });
+  expect(put.statusCode).toBe(201);
+}
+
+async function ask(t: TenantClient, body: unknown): Promise<Answer> {
+  const res = await t.request({ method: 'POST', url: '/v1/gate', payload: body as Record<string, unknown> });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json<Answer>();
+}
+
+describeOnBackends('the dispatch gate', (env) => {
+  it('reserves on allow, returns the same reservation for a retried taskId, and commits idempotently', async () => {
+    const t = await env().tenant();
+    await setup(t);
+    const first = await ask(t, gateBody('task-1', '4'));
+    expect(first.decision).toBe('allow');
+    expect(first.reservationId).toBeDefined();
+    expect(first.trace.length).toBeGreaterThan(0);
+    const retry = await ask(t, gateBody('task-1', '4'));
+    expect(retry).toMatchObject({ reservationId: first.reservationId, replayed: true });
+
+    const commit = await t.request({
+      method: 'POST',
+      url: `/v1/reservations/${first.reservationId}/commit`,
+      payload: { actual: { inputTokens: 1000, outputTokens: 100, usd: '3.25' } },
+    });
+    expect(commit.statusCode, commit.body).toBe(200);
+    expect(commit.json()).toMatchObject({ status: 'committed', usd: '3.25', late: false, replayed: false });
+    const again = await t.request({
+      method: 'POST',
+      url: `/v1/reservations/${first.reservationId}/commit`,
+      payload: { actual: { inputTokens: 1000, outputTokens: 100, usd: '3.25' } },
+    });
+    expect(again.json()).toMatchObject({ usd: '3.25', replayed: true });
+
+    const pace = (await t.request({ url: '/v1/pace' })).json<{
+      accounts: { inflight: number; ceilingPeriod: { committedUsd: string; reservedUsd: string } }[];
+    }>();
+    expect(pace.accounts[0]).toMatchObject({
+      inflight: 0,
+      ceilingPeriod: { committedUsd: '3.25', reservedUsd: '0' },
+    });
+    const ledger = (await t.request({ url: '/v1/ledger' })).json<{
+      entries: { usd: string; task: string; reservationId: string }[];
+    }>();
+    expect(ledger.entries).toEqual([
+      expect.objectContaining({ usd: '3.25', task: 'task-1', reservationId: first.reservationId }),
+    ]);
+  });
+
+  it('never reserves past the ceiling: what does not fit is queued, and admitted when a release frees room', async () => {
+    const t = await env().tenant();
+    await setup(t);
+    const a = await ask(t, gateBody('a', '4'));
+    const b = await ask(t, gateBody('b', '4'));
+    expect([a.decision, b.decision]).toEqual(['allow', 'allow']);
+    const c = await ask(t, gateBody('c', '4'));
+    expect(['queue', 'refuse']).toContain(c.decision);
+    expect(c.reservationId).toBeUndefined();
+    if (c.decision === 'queue') {
+      expect(c.queueId).toBeDefined();
+      const same = await ask(t, gateBody('c', '4'));
+      expect(same).toMatchObject({ decision: 'queue', queueId: c.queueId, replayed: true });
+      const list = (await t.request({ url: '/v1/queue' })).json<{
+        accounts: { account: string; waiting: unknown[] }[];
+      }>();
+      expect(list.accounts[0]?.waiting).toHaveLength(1);
+
+      const rel = await t.request({ method: 'POST', url: `/v1/reservations/${a.reservationId}/release` });
+      expect(rel.json()).toMatchObject({ status: 'released' });
+      await env().app.gate.settled();
+      const entry = (await t.request({ url: `/v1/queue/${c.queueId}?wait=5` })).json<{
+        status: string;
+        reservationId?: string;
+      }>();
+      expect(entry.status).toBe('admitted');
+      expect(entry.reservationId).toBeDefined();
+    }
+    const rel2 = await t.request({ method: 'POST', url: `/v1/reservations/${b.reservationId}/release` });
+    expect(rel2.json()).toMatchObject({ status: 'released' });
+    const rel3 = await t.request({ method: 'POST', url: `/v1/reservations/${b.reservationId}/release` });
+    expect(rel3.json()).toMatchObject({ status: 'released' });
+  });
+
+  it('expires a forgotten reservation on the database clock, and a late commit is still recorded and marked late', async () => {
+    const t = await env().tenant();
+    await setup(t);
+    const a = await ask(t, gateBody('late-1', '2'));
+    expect(a.decision).toBe('allow');
+    const { db } = env().database;
+    await db
+      .updateTable('fleet.reservations')
+      .set({ expires_at: sql<Date>`now() - interval '1 second'` })
+      .where('id', '=', a.reservationId ?? '')
+      .execute();
+    await env().app.gate.sweep();
+    const pace = (await t.request({ url: '/v1/pace' })).json<{
+      accounts: { inflight: number; ceilingPeriod: { reservedUsd: string } }[];
+    }>();
+    expect(pace.accounts[0]).toMatchObject({ inflight: 0, ceilingPeriod: { reservedUsd: '0' } });
+    const commit = await t.request({
+      method: 'POST',
+      url: `/v1/reservations/${a.reservationId}/commit`,
+      payload: { actual: { inputTokens: 10, outputTokens: 10, usd: '1.5' } },
+    });
+    expect(commit.json()).toMatchObject({ status: 'committed', late: true });
+    const ledger = (await t.request({ url: '/v1/ledger' })).json<{
+      entries: { usd: string; late: boolean }[];
+    }>();
+    expect(ledger.entries).toEqual([expect.objectContaining({ usd: '1.5', late: true })]);
+  });
+
+  it('prices a commit from the price table when it carries no USD', async () => {
+    const t = await env().tenant();
+    await setup(t);
+    const a = await ask(t, gateBody('priced', '1'));
+    const commit = await t.request({
+      method: 'POST',
+      url: `/v1/reservations/${a.reservationId}/commit`,
+      payload: { actual: { inputTokens: 1_000_000, outputTokens: 0 } },
+    });
+    expect(commit.statusCode, commit.body).toBe(200);
+    expect(Number(commit.json<{ usd: string }>().usd)).toBeGreaterThan(0);
+  });
+
+  it('keeps every decision in the audit table with its trace', async () => {
+    const t = await env().tenant();
+    await setup(t, '1.00');
+    await ask(t, gateBody('audited', '5'));
+    const rows = await env()
+      .database.db.selectFrom('fleet.gate_decisions')
+      .selectAll()
+      .where('tenant_id', '=', t.tenant)
+      .execute();
+    expect(rows).toHaveLength(1);
+    expect(Array.isArray(rows[0]?.trace)).toBe(true);
+  });
+
+  it('answers a commit of an unknown reservation with 404 and a malformed gate request with 400', async () => {
+    const t = await env().tenant();
+    const missing = await t.request({
+      method: 'POST',
+      url: '/v1/reservations/nope/commit',
+      payload: { actual: {} },
+    });
+    expect(missing.statusCode).toBe(404);
+    const bad = await t.request({ method: 'POST', url: '/v1/gate', payload: { taskId: 'x' } });
+    expect(bad.statusCode).toBe(400);
+  });
+});
