@@ -106,12 +106,15 @@ describe('decide', () => {
     expect(d.reserve.usd.toString()).toBe('10');
     expect(d.reserve.windows).toEqual([{ window: 'weekly', percent: dec('1') }]);
     expect(d.reason).toContain('1.0000% of weekly');
-    const pace = d.trace.find((s) => s.rule === 'window.pace');
+    expect(d.trace.find((s) => s.rule === 'window.pace')?.numbers).toEqual({
+      estimate: '1.0000',
+      headroom: '27.2619',
+    });
+    const pace = d.trace.find((s) => s.rule === 'window.state');
     expect(pace?.numbers).toMatchObject({
-      used: '40.0000',
+      used: '40',
       ideal: '66.6667',
       burst: '0.5952',
-      estimate: '1.0000',
     });
   });
 

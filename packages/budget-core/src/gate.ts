@@ -31,8 +31,10 @@ const ONE = dec(1);
 interface PacedWindow {
   spec: WindowSpec;
   h: WindowHeadroom;
-  /** Trace numbers shared by every model tested against this window. */
-  numbers: Record<string, string>;
+  /** The headroom as trace text, shared by every model tested against this window. */
+  headroom: string;
+  /** headroom / 100, computed only when accounts are ranked. */
+  frac?: Decimal;
 }
 
 /** A hard USD ceiling as it applies to one account now. */
@@ -43,6 +45,8 @@ interface CeilingCheck {
   usedUsd: Decimal;
   totals: PeriodTotals | undefined;
   ceiling: Ceiling;
+  /** (limit − used) / limit, computed only when accounts are ranked. */
+  frac?: Decimal;
 }
 
 /** Everything about one account that does not depend on the model. */
@@ -68,12 +72,22 @@ interface CandidateEval {
   fits: boolean;
   /** The plain-words reason it does not fit, with its numbers. */
   why?: string;
-  /** min over counted windows of headroom/100 and over ceilings of remaining/limit: the routing score. */
-  score: Decimal;
+  /** min over counted windows of headroom/100 and over ceilings of remaining/limit (computed when ranking). */
+  score?: Decimal;
 }
 
 const pct = (d: Decimal) => d.toFixed(4);
-const iso = (ms: number) => new Date(ms).toISOString();
+// Resets recur across calls, so their ISO text is memoised (bounded).
+const isoMemo = new Map<number, string>();
+const iso = (ms: number) => {
+  let v = isoMemo.get(ms);
+  if (v === undefined) {
+    v = new Date(ms).toISOString();
+    if (isoMemo.size >= 1024) isoMemo.clear();
+    isoMemo.set(ms, v);
+  }
+  return v;
+};
 
 function usdOf(e: Estimate | undefined, table: PriceTable, model: string): Decimal | undefined {
   if (!e) return undefined;
@@ -197,19 +211,26 @@ class GateRun {
         authorizations: auth,
         bypass,
       });
-      windows.push({
-        spec,
-        h,
+      const headroom = pct(h.headroomPercent);
+      windows.push({ spec, h, headroom });
+      this.trace.push({
+        rule: 'window.state',
+        outcome: 'info',
+        account: id,
+        window: spec.name,
         numbers: {
-          used: pct(h.usedPercent),
-          reserved: pct(h.reservedPercent),
+          // Inputs are already short exact decimals; only computed values need rounding.
+          used: h.usedPercent.toString(),
+          reserved: h.reservedPercent.toString(),
           ideal: pct(h.idealPercent),
           burst: pct(h.burstPercent),
-          allowance: pct(h.allowancePercent),
+          allowance: h.allowancePercent.isZero() ? '0' : pct(h.allowancePercent),
           cap: pct(h.capPercent),
-          headroom: pct(h.headroomPercent),
+          headroom,
+          start: iso(h.startMs),
           resetAt: iso(h.resetMs),
           confidence: h.confidence,
+          basis: h.basis,
         },
       });
     }
@@ -264,7 +285,6 @@ class GateRun {
     const percents: (Decimal | undefined)[] = [];
     let fits = true;
     let why: string | undefined;
-    let score = ONE;
     for (const w of acct.windows) {
       if (w.spec.models && !w.spec.models.includes(model)) {
         percents.push(undefined);
@@ -275,15 +295,13 @@ class GateRun {
       const ok =
         p.lte(w.h.headroomPercent) &&
         (p.gt(0) || w.h.usedPercent.plus(w.h.reservedPercent).lte(w.h.capPercent));
-      const frac = w.h.headroomPercent.div(LIMIT_PERCENT);
-      if (frac.lt(score)) score = frac;
       this.step({
         rule: w.h.bypass ? 'window.limit' : 'window.pace',
         outcome: ok ? 'pass' : 'fail',
         account: acct.id,
         model,
         window: w.spec.name,
-        numbers: { ...w.numbers, estimate: pct(p) },
+        numbers: { estimate: pct(p), headroom: w.headroom },
       });
       if (!ok && fits) {
         fits = false;
@@ -294,8 +312,6 @@ class GateRun {
       const after = c.usedUsd.plus(usd);
       const ok = after.lte(c.limitUsd);
       const left = c.limitUsd.minus(c.usedUsd);
-      const frac = c.limitUsd.isZero() ? ZERO : left.div(c.limitUsd);
-      if (frac.lt(score)) score = frac;
       this.step({
         rule: `ceiling.${c.scope}`,
         outcome: ok ? 'pass' : 'fail',
@@ -333,9 +349,9 @@ class GateRun {
       outcome: fits ? 'pass' : 'fail',
       account: acct.id,
       model,
-      numbers: { estimateUsd: usd.toString(), estimateSource: source, score: pct(score.times(100)) },
+      numbers: { estimateUsd: usd.toString(), estimateSource: source },
     });
-    const c: CandidateEval = { acct, model, usd, estimateSource: source, percents, fits, score };
+    const c: CandidateEval = { acct, model, usd, estimateSource: source, percents, fits };
     if (why !== undefined) c.why = why;
     return c;
   }
@@ -387,10 +403,37 @@ function ceilingCheck(
   return { scope, limitUsd, usedUsd, totals, ceiling };
 }
 
-/** Orders candidates by routing score (most headroom first), then routing order (already the input order). */
-function byScore(cands: CandidateEval[]): CandidateEval[] {
-  // Array.prototype.sort is stable, so equal scores keep routing order.
-  return cands.sort((a, b) => b.score.comparedTo(a.score));
+/** The routing score of a candidate: the smallest remaining fraction among its counted windows and ceilings. */
+function scoreOf(c: CandidateEval): Decimal {
+  if (c.score) return c.score;
+  let score = ONE;
+  for (const [i, w] of c.acct.windows.entries()) {
+    if (c.percents[i] === undefined) continue;
+    w.frac ??= w.h.headroomPercent.div(LIMIT_PERCENT);
+    if (w.frac.lt(score)) score = w.frac;
+  }
+  for (const ch of c.acct.ceilings) {
+    ch.frac ??= ch.limitUsd.isZero() ? ZERO : ch.limitUsd.minus(ch.usedUsd).div(ch.limitUsd);
+    if (ch.frac.lt(score)) score = ch.frac;
+  }
+  c.score = score;
+  return score;
+}
+
+/**
+ * Orders candidates by routing score, most headroom relative to pace first; the sort is stable
+ * and the input is in routing order, so ties keep routing order (then account id).
+ */
+function byScore(run: GateRun, cands: CandidateEval[]): CandidateEval[] {
+  if (cands.length < 2) return cands;
+  cands.sort((a, b) => scoreOf(b).comparedTo(scoreOf(a)));
+  run.step({
+    rule: 'route.rank',
+    outcome: 'info',
+    model: cands[0]?.model ?? '',
+    numbers: Object.fromEntries(cands.map((c) => [c.acct.id, pct(scoreOf(c).times(100))])),
+  });
+  return cands;
 }
 
 /**
@@ -463,6 +506,7 @@ export function decide(
 
   // (a) without an account, then (b): the same model on the other mapped accounts, best first.
   const same = byScore(
+    run,
     serving(request.model)
       .filter((a) => a !== requested)
       .map((a) => run.evaluate(run.account(a), request.model)),
@@ -485,7 +529,10 @@ export function decide(
   // (c) Down the ladder: the first cheaper model that fits on any mapped account.
   const tried: CandidateEval[] = [...(firstMiss && !same.includes(firstMiss) ? [firstMiss] : []), ...same];
   for (const model of models.slice(1)) {
-    const cands = byScore(serving(model).map((a) => run.evaluate(run.account(a), model)));
+    const cands = byScore(
+      run,
+      serving(model).map((a) => run.evaluate(run.account(a), model)),
+    );
     tried.push(...cands);
     const fit = cands.find((c) => c.fits);
     trace.push({

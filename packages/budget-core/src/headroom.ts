@@ -63,7 +63,33 @@ export function windowPercentPerUsd(
   defaultCapacityUsd: Decimal,
 ): Decimal {
   if (state?.percentPerUsd) return state.percentPerUsd;
-  return LIMIT_PERCENT.div(spec.capacityUsd ?? defaultCapacityUsd);
+  const capacity = spec.capacityUsd ?? defaultCapacityUsd;
+  // The same few capacities recur on every gate call; a division costs more than the lookup.
+  let v = perUsdMemo.get(capacity);
+  if (!v) {
+    v = LIMIT_PERCENT.div(capacity);
+    perUsdMemo.set(capacity, v);
+  }
+  return v;
+}
+
+const perUsdMemo = new WeakMap<Decimal, Decimal>();
+const burstMemo = new WeakMap<Burst, Map<number, Decimal>>();
+
+/** B for a period, memoised per burst setting and period length (both recur across calls). */
+function burstFor(burst: Burst, periodMs: number): Decimal {
+  let m = burstMemo.get(burst);
+  if (!m) {
+    m = new Map();
+    burstMemo.set(burst, m);
+  }
+  let v = m.get(periodMs);
+  if (!v) {
+    v = burstPercent(burst, LIMIT_PERCENT, periodMs);
+    if (m.size > 64) m.clear();
+    m.set(periodMs, v);
+  }
+  return v;
 }
 
 /**
@@ -81,14 +107,17 @@ export function idealPercentAt(
   const periodMs = resetMs - startMs;
   if (tMs <= startMs) return ZERO;
   if (tMs >= resetMs && !rapid) return limit;
-  let elapsed: Decimal;
+  let v: Decimal;
   if (rapid && tMs > Math.max(rapid.fromMs, startMs)) {
     const a = Math.max(rapid.fromMs, startMs);
-    elapsed = rapid.multiplier.times(tMs - a).plus(a - startMs);
+    v = limit.times(rapid.multiplier.times(tMs - a).plus(a - startMs)).div(periodMs);
+  } else if (limit === LIMIT_PERCENT) {
+    // The hot path: 100 × elapsed is an exact integer in a double (elapsed < 2^46 ms), so one
+    // decimal division suffices.
+    v = dec((tMs - startMs) * 100).div(periodMs);
   } else {
-    elapsed = dec(tMs - startMs);
+    v = limit.times(tMs - startMs).div(periodMs);
   }
-  const v = limit.times(elapsed).div(periodMs);
   return v.gt(limit) ? limit : v;
 }
 
@@ -106,12 +135,16 @@ export function windowHeadroom(input: WindowHeadroomInput): WindowHeadroom {
   const auth = input.authorizations;
   const rapid = auth?.rapid;
   const ideal = idealPercentAt(LIMIT_PERCENT, w.startMs, w.resetMs, nowMs, rapid);
-  const burst = burstPercent(input.burst, LIMIT_PERCENT, w.resetMs - w.startMs);
+  const burst = burstFor(input.burst, w.resetMs - w.startMs);
   const allowance = auth && !auth.overspendUsd.isZero() ? auth.overspendUsd.times(ppu) : ZERO;
   const bypass = input.bypass === true;
-  let cap = bypass ? LIMIT_PERCENT : ideal.plus(burst).plus(allowance);
+  let cap = bypass
+    ? LIMIT_PERCENT
+    : allowance.isZero()
+      ? ideal.plus(burst)
+      : ideal.plus(burst).plus(allowance);
   if (cap.gt(LIMIT_PERCENT)) cap = LIMIT_PERCENT;
-  const room = cap.minus(used).minus(reserved);
+  const room = reserved.isZero() ? cap.minus(used) : cap.minus(used).minus(reserved);
   const h: WindowHeadroom = {
     window: spec.name,
     startMs: w.startMs,
