@@ -95,3 +95,41 @@ export { ON_PACE_TOLERANCE_PERCENT, targetRate, paceWindow, earliestFit } from '
 export type { PaceStatus, WindowPace, PaceWindowArgs } from './pacing.js';
 export { mappedAccounts, compareRouting, resolveLadder, candidateModels } from './ladder.js';
 export { CONCURRENCY_RETRY_MS, decide } from './gate.js';
+export {
+  ESTIMATOR_RING_SIZE,
+  ESTIMATOR_PRIOR_WEIGHT,
+  ESTIMATOR_COLD_P90_RATIO,
+  ESTIMATOR_MIN_SAMPLES_FOR_P90,
+  emptyEstimatorState,
+  estimateTask,
+  recordActual,
+  estimateError,
+  estimatorCells,
+  quantile,
+} from './estimator.js';
+export type {
+  EstimatorCell,
+  EstimatorState,
+  EstimateSource,
+  TaskEstimate,
+  EstimateError,
+  ActualObservation,
+} from './estimator.js';
+export {
+  CALIBRATION_MIN_SPAN_PERCENT,
+  CALIBRATION_FORGETTING,
+  CALIBRATION_PRIOR_SPAN_PERCENT,
+  CALIBRATION_PRIOR_DECAY,
+  CALIBRATION_RESET_DROP_PERCENT,
+  emptyCalibrationState,
+  observeSignal,
+  calibrationOf,
+} from './calibration.js';
+export type {
+  WindowCalibration,
+  CalibrationState,
+  CalibrationObservation,
+  Calibration,
+} from './calibration.js';
+// The pacing simulator: scenarios, strategies, reports and the pace chart (see simulator/index.ts).
+export * from './simulator/index.js';

@@ -79,6 +79,7 @@ export interface SimulationReport {
 export interface SeriesPanel {
   account: string;
   window: string;
+  rolling: boolean;
   periods: { startMs: number; resetMs: number }[];
   points: UsagePoint[];
 }
@@ -280,6 +281,7 @@ function runOne(
       panels.push({
         account: a.account.id,
         window: w.spec.name,
+        rolling: w.spec.rolling,
         periods: w.instances.map((i) => ({ startMs: i.startMs, resetMs: i.resetMs })),
         points: w.points,
       });
