@@ -133,3 +133,6 @@ export type {
 } from './calibration.js';
 // The pacing simulator: scenarios, strategies, reports and the pace chart (see simulator/index.ts).
 export * from './simulator/index.js';
+export { projectedExhaustionMs } from './exhaustion.js';
+export { toGenAiAttributes, fromGenAiAttributes } from './otel.js';
+export type { GenAiUsageAttributes, GenAiUsageSource } from './otel.js';
