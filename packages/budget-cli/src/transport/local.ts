@@ -22,6 +22,8 @@ export async function localTransport(options: LocalOptions): Promise<Transport> 
   }
   try {
     await api.migrate(database.db);
+    // A fresh embedded database has no tenant yet; local mode acts for one, so it must exist.
+    await api.ensureTenant(database.db, options.tenant);
     const app = await api.buildApp({
       database,
       localPrincipal: { tenantId: options.tenant, scopes: ['admin'] },

@@ -131,11 +131,12 @@ async function importLogs(
   const newestSignal = new Map<string, SignalDraft>();
   const flush = async (): Promise<void> => {
     for (let i = 0; i < pending.length; i += BATCH) {
-      const res = await call<{ inserted: number; duplicates: number }>(t, 'POST', '/v1/spend', {
+      const res = await call<{ inserted: number; duplicates: number | string[] }>(t, 'POST', '/v1/spend', {
         records: pending.slice(i, i + BATCH),
       });
       summary.inserted += res.inserted;
-      summary.duplicates += res.duplicates;
+      // The service lists the duplicate keys; a count is all the summary needs.
+      summary.duplicates += Array.isArray(res.duplicates) ? res.duplicates.length : res.duplicates;
     }
     pending = [];
     // Offsets advance only after their records are in the ledger: a crash re-reads, never skips.

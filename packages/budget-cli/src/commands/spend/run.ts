@@ -85,7 +85,7 @@ function spendRunner(kind: SpendKind): Runner {
     record.idempotencyKey =
       f.idempotencyKey ??
       `cli:${createHash('sha256').update(JSON.stringify(record)).digest('hex').slice(0, 32)}`;
-    const res = await call<{ inserted: number; duplicates: number }>(t, 'POST', '/v1/spend', {
+    const res = await call<{ inserted: number; duplicates: number | string[] }>(t, 'POST', '/v1/spend', {
       records: [record],
     });
     if (ctx.json) {

@@ -1,0 +1,100 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root. */
+export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+/** The built CLI entry point. */
+export const BIN = join(ROOT, 'packages/budget-cli/dist/bin.js');
+/** The parser fixtures (logs written in the real formats). */
+export const FIXTURES = join(ROOT, 'packages/budget-core/src/parsers/fixtures');
+
+function newest(dir: string): number {
+  let m = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) m = Math.max(m, newest(p));
+    else if (e.name.endsWith('.ts')) m = Math.max(m, statSync(p).mtimeMs);
+  }
+  return m;
+}
+
+/** Builds the CLI (and what it depends on) when dist/ is missing or older than any source file. */
+export async function ensureBuilt(): Promise<void> {
+  const src = Math.max(
+    ...['budget-core', 'budget-api', 'budget-cli'].map((p) => newest(join(ROOT, 'packages', p, 'src'))),
+  );
+  if (existsSync(BIN) && statSync(BIN).mtimeMs >= src) return;
+  await new Promise<void>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', 'packages/budget-cli'],
+      { cwd: ROOT, timeout: 300_000 },
+      (error, stdout, stderr) => (error ? reject(new Error(`build failed: ${stdout}${stderr}`)) : resolve()),
+    );
+  });
+}
+
+/** What a finished CLI process left. */
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `mosaic budget …` as a real process and collects its output and exit status. */
+export function mosaic(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--no-deprecation', BIN, 'budget', ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, NO_COLOR: '1', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+/** A started `mosaic budget serve` with its URL and the admin token it printed. */
+export interface Served {
+  child: ChildProcess;
+  url: string;
+  token: string;
+}
+
+/** Starts `serve` on a free port and waits for its URL and admin token lines. */
+export function serve(dataDir: string, env: NodeJS.ProcessEnv): Promise<Served> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--no-deprecation',
+        BIN,
+        'budget',
+        '--data-dir',
+        dataDir,
+        'serve',
+        '--port',
+        '0',
+        '--log-level',
+        'silent',
+      ],
+      { cwd: ROOT, env: { PATH: process.env.PATH, NO_COLOR: '1', ...env } },
+    );
+    let out = '';
+    let url: string | undefined;
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      url ??= /listening on (http:\/\/\S+)/.exec(out)?.[1];
+      const token = /(mbt_[0-9a-f]{16}_[A-Za-z0-9_-]{43})/.exec(out)?.[1];
+      if (url && token) resolve({ child, url, token });
+    });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}${err}`)));
+  });
+}
