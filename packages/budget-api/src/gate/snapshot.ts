@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DateTime } from 'luxon';
 import {
   ceilingPeriodBounds,
@@ -22,26 +22,30 @@ export function accountCeiling(config: TenantConfig, account: Account): Ceiling 
   return account.ceiling ?? config.policy.policy.ceilings.accounts[account.id];
 }
 
-/** A ceiling period's running totals, read from the one row that holds them (zeros when absent). */
-async function periodTotals(
-  db: Kysely<FleetDatabase>,
-  tenantId: string,
+/** A current period-totals row, as read once per snapshot. */
+type TotalsRow = Pick<
+  Selectable<FleetDatabase['fleet.period_totals']>,
+  'scope' | 'key' | 'period' | 'period_start' | 'committed_usd' | 'reserved_usd'
+>;
+
+/** A ceiling period's running totals, picked from the rows read for the snapshot (zeros when absent). */
+function periodTotals(
+  rows: readonly TotalsRow[],
   scope: 'account' | 'provider',
   key: string,
   ceiling: Ceiling,
   timezone: string,
   now: DateTime,
-): Promise<PeriodTotals> {
+): PeriodTotals {
   const { start, end } = ceilingPeriodBounds(ceiling.period, timezone, now);
-  const row = await db
-    .selectFrom('fleet.period_totals')
-    .select(['committed_usd', 'reserved_usd'])
-    .where('tenant_id', '=', tenantId)
-    .where('scope', '=', scope)
-    .where('key', '=', key)
-    .where('period', '=', ceiling.period)
-    .where('period_start', '=', iso(start))
-    .executeTakeFirst();
+  const startMs = start.toMillis();
+  const row = rows.find(
+    (r) =>
+      r.scope === scope &&
+      r.key === key &&
+      r.period === ceiling.period &&
+      instant(r.period_start).toMillis() === startMs,
+  );
   return {
     start,
     end,
@@ -61,9 +65,18 @@ export async function buildSnapshot(
   config: TenantConfig,
   now: DateTime,
 ): Promise<Snapshot> {
-  const [states, inflight] = await Promise.all([
+  // Three reads whatever the number of accounts: a query per account's ceiling made the gate's cost
+  // grow with the fleet (100 accounts cost ~120 round trips per decision). Only periods that have not
+  // ended are read, so the rows kept for past periods do not grow it either.
+  const [states, inflight, totals] = await Promise.all([
     db.selectFrom('fleet.window_state').selectAll().where('tenant_id', '=', tenantId).execute(),
     db.selectFrom('fleet.inflight').selectAll().where('tenant_id', '=', tenantId).execute(),
+    db
+      .selectFrom('fleet.period_totals')
+      .select(['scope', 'key', 'period', 'period_start', 'committed_usd', 'reserved_usd'])
+      .where('tenant_id', '=', tenantId)
+      .where('period_end', '>', iso(now))
+      .execute(),
   ]);
   const inflightOf = (scope: string, key: string): number =>
     inflight.find((r) => r.scope === scope && r.key === key)?.count ?? 0;
@@ -88,15 +101,7 @@ export async function buildSnapshot(
     const ceiling = accountCeiling(config, account);
     const snapshot: AccountSnapshot = { account, windows, inflight: inflightOf('account', account.id) };
     if (ceiling) {
-      snapshot.period = await periodTotals(
-        db,
-        tenantId,
-        'account',
-        account.id,
-        ceiling,
-        account.timezone,
-        now,
-      );
+      snapshot.period = periodTotals(totals, 'account', account.id, ceiling, account.timezone, now);
     }
     accounts.push(snapshot);
   }
@@ -105,9 +110,7 @@ export async function buildSnapshot(
     const ceiling = config.policy.policy.ceilings.providers[provider];
     providers[provider] = {
       inflight: inflightOf('provider', provider),
-      ...(ceiling
-        ? { period: await periodTotals(db, tenantId, 'provider', provider, ceiling, 'UTC', now) }
-        : {}),
+      ...(ceiling ? { period: periodTotals(totals, 'provider', provider, ceiling, 'UTC', now) } : {}),
     };
   }
   return {
