@@ -328,7 +328,10 @@ class GateRun {
       });
       if (!ok && fits) {
         fits = false;
-        why = `the ${c.scope} ceiling of ${acct.id} has $${left.toString()} left of $${c.limitUsd.toString()} for a $${usd.toString()} task`;
+        const state = left.isNegative()
+          ? `is $${left.neg().toString()} over`
+          : `has $${left.toString()} left`;
+        why = `the ${c.scope} ceiling of ${acct.id} ${state} its $${c.limitUsd.toString()} for a $${usd.toString()} task`;
       }
     }
     if (acct.busy) {
@@ -568,6 +571,13 @@ export function decide(
     });
     if (at === undefined) continue;
     if (!best || at < best.at || (at === best.at && rank < best.rank)) best = { c, at, rank };
+  }
+  if (tried.length === 0) {
+    return refuse(
+      run,
+      `No account mapped to task class ${request.taskClass} serves ${models.join(' or ')}.`,
+      undefined,
+    );
   }
   if (!best) {
     return refuse(
