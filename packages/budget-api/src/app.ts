@@ -22,6 +22,7 @@ import { registerRoutes } from './routes/register.js';
 import { gateRoutes } from './routes/gate.js';
 import { ConfigCache } from './register/config-cache.js';
 import { GateService } from './gate/service.js';
+import { registerObservability } from './observability/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -56,6 +57,8 @@ export interface AppDeps {
   bodyLimit?: number;
   /** Start the reservation-expiry and queue-admission timer (default true; tests may drive it by hand). */
   background?: boolean;
+  /** Serve `/metrics` without a token, all tenants (default: `BUDGET_METRICS_PUBLIC`, else false). */
+  metricsPublic?: boolean;
 }
 
 /** Keys pino must never print: tokens travel only in the Authorization header. */
@@ -214,6 +217,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
 
+  // Metrics, scrape-time gauges and the dashboard; its gate-duration hook must precede the gate routes.
+  await registerObservability(app, {
+    ...(deps.metricsPublic !== undefined ? { metricsPublic: deps.metricsPublic } : {}),
+  });
   await app.register(healthRoutes);
   await app.register(registerRoutes);
   await app.register(gateRoutes);

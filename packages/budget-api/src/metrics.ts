@@ -1,20 +1,50 @@
-import { Counter, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
+import type { SpendRecord } from '@mosaic/budget-core';
 
-/** The service's Prometheus metrics, one registry per app so tests and replicas do not share state. */
+/** What became of each record of an ingest batch. */
+export type IngestResult = 'inserted' | 'duplicate' | 'rejected';
+
+/** How a queue entry left the queue. */
+export type QueueOutcome = 'admitted' | 'refused';
+
+/**
+ * The service's event metrics (counters and histograms), one registry per app so tests and
+ * replicas do not share state. Every label is bounded by configuration (tenant, provider, account,
+ * model, window, decision), never by a task, agent or request id. Counters are per replica:
+ * Prometheus sums them across replicas (`sum without (instance)`). Gauges that describe the
+ * register are added by `observability/register-gauges.ts` and computed at scrape time.
+ */
 export class Metrics {
   /** The registry `/metrics` renders. */
   readonly registry = new Registry();
-  /** Gate decisions by outcome. */
+  /** Gate decisions by outcome (answers to `POST /v1/gate`, replays excluded). */
   readonly decisions = new Counter({
     name: 'budget_gate_decisions_total',
-    help: 'Gate decisions by outcome',
-    labelNames: ['decision'] as const,
+    help: 'Gate decisions by outcome (allow, downgrade, reroute, queue, refuse)',
+    labelNames: ['tenant', 'account', 'decision'] as const,
+    registers: [this.registry],
+  });
+  /** Time to answer `POST /v1/gate`, decision and reservation included. */
+  readonly gateDuration = new Histogram({
+    name: 'budget_gate_duration_seconds',
+    help: 'Time to answer POST /v1/gate (decide, reserve, audit), in seconds',
+    labelNames: ['tenant'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  /** How long queued work waited before it was admitted or refused. */
+  readonly queueWait = new Histogram({
+    name: 'budget_queue_wait_seconds',
+    help: 'Time queued work waited before admission or refusal, in seconds',
+    labelNames: ['tenant', 'account', 'outcome'] as const,
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400],
     registers: [this.registry],
   });
   /** Commits that arrived after their reservation expired (recorded and counted anyway). */
   readonly lateCommits = new Counter({
     name: 'budget_late_commits_total',
     help: 'Commits received after the reservation expired',
+    labelNames: ['tenant'] as const,
     registers: [this.registry],
   });
   /** Reservations that lost a race for the last room under a limit and were decided again. */
@@ -26,7 +56,53 @@ export class Metrics {
   /** Reservations expired by the sweeper. */
   readonly expired = new Counter({
     name: 'budget_reservations_expired_total',
-    help: 'Reservations freed by expiry',
+    help: 'Reservations freed by expiry (reserved and never committed or released)',
+    labelNames: ['tenant'] as const,
     registers: [this.registry],
   });
+  /** Actual spend written to the ledger, in API-equivalent USD. */
+  readonly spendUsd = new Counter({
+    name: 'budget_spend_usd_total',
+    help: 'Actual spend written to the ledger, in API-equivalent USD',
+    labelNames: ['tenant', 'provider', 'account', 'model'] as const,
+    registers: [this.registry],
+  });
+  /** Actual tokens written to the ledger, by type. */
+  readonly tokens = new Counter({
+    name: 'budget_tokens_total',
+    help: 'Actual tokens written to the ledger, by type (input excludes cached tokens)',
+    labelNames: ['tenant', 'provider', 'account', 'model', 'type'] as const,
+    registers: [this.registry],
+  });
+  /** Spend records received by `POST /v1/spend`, by what became of them. */
+  readonly ingestRecords = new Counter({
+    name: 'budget_ingest_records_total',
+    help: 'Spend records received, by result (inserted, duplicate, rejected)',
+    labelNames: ['tenant', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  /**
+   * Counts ledger rows that were written (call after their transaction committed): actual spend and
+   * tokens; projected rows are estimates and are not spend.
+   */
+  recordSpend(tenant: string, records: readonly SpendRecord[]): void {
+    for (const r of records) {
+      if (r.kind !== 'actual') continue;
+      const labels = { tenant, provider: r.provider, account: r.account, model: r.model };
+      // A float is fine here: metrics are for display and alerting, the register holds the exact decimal.
+      this.spendUsd.inc(labels, r.usd.toNumber());
+      this.tokens.inc({ ...labels, type: 'input' }, r.inputTokens);
+      this.tokens.inc({ ...labels, type: 'output' }, r.outputTokens);
+      this.tokens.inc({ ...labels, type: 'cache_read' }, r.cacheReadTokens);
+      this.tokens.inc({ ...labels, type: 'cache_write' }, r.cacheWriteTokens);
+    }
+  }
+
+  /** Counts the records of one ingest batch by result. */
+  recordIngest(tenant: string, counts: Partial<Record<IngestResult, number>>): void {
+    for (const [result, n] of Object.entries(counts)) {
+      if (n && n > 0) this.ingestRecords.inc({ tenant, result }, n);
+    }
+  }
 }

@@ -12,6 +12,7 @@ import {
   spendRecordSchema,
   type Decision,
   type DispatchRequest,
+  type SpendRecord,
   type TokenUsage,
 } from '@mosaic/budget-core';
 import type { FleetDb } from '../db/database.js';
@@ -99,7 +100,11 @@ export class GateService {
       const decision = decide(request, snapshot, policy, now, priceTable(policy));
       try {
         const answer = await this.persist(tenantId, config, request, raw, decision, now);
-        this.metrics.decisions.inc({ decision: answer.decision });
+        this.metrics.decisions.inc({
+          tenant: tenantId,
+          account: answer.account ?? '',
+          decision: answer.decision,
+        });
         return answer;
       } catch (error) {
         if (error instanceof ReservationRaceLost || isRetryableTxError(error)) {
@@ -277,7 +282,7 @@ export class GateService {
     for (let attempt = 0; ; attempt++) {
       try {
         const answer = await this.commitOnce(tenantId, id, actual);
-        if (answer.late && !answer.replayed) this.metrics.lateCommits.inc();
+        if (answer.late && !answer.replayed) this.metrics.lateCommits.inc({ tenant: tenantId });
         if (!answer.replayed) this.capacityChanged(tenantId);
         return answer;
       } catch (error) {
@@ -293,7 +298,9 @@ export class GateService {
     actual: TokenUsage & { usd?: Decimal },
   ): Promise<CommitAnswer> {
     const config = await this.configs.get(tenantId);
-    return this.db.transaction().execute(async (trx) => {
+    // Counted once the transaction has committed, so a rolled-back attempt is never counted.
+    let written: SpendRecord[] = [];
+    const answer = await this.db.transaction().execute(async (trx): Promise<CommitAnswer> => {
       const r = await trx
         .selectFrom('fleet.reservations')
         .selectAll()
@@ -350,12 +357,21 @@ export class GateService {
         idempotencyKey: ledgerKey,
       });
       const held = r as unknown as HeldReservation;
-      await insertLedgerRows(trx, tenantId, [{ record, hash: contentHash(record) }], config.accountsById, {
-        reservationId: id,
-        late,
-        totals: wasLive ? releaseDeltas(held) : [],
-        ...(wasLive ? { afterTotals: (t: Kysely<FleetDatabase>) => releaseCountersAndWindows(t, held) } : {}),
-      });
+      const result = await insertLedgerRows(
+        trx,
+        tenantId,
+        [{ record, hash: contentHash(record) }],
+        config.accountsById,
+        {
+          reservationId: id,
+          late,
+          totals: wasLive ? releaseDeltas(held) : [],
+          ...(wasLive
+            ? { afterTotals: (t: Kysely<FleetDatabase>) => releaseCountersAndWindows(t, held) }
+            : {}),
+        },
+      );
+      written = result.written;
       await trx
         .updateTable('fleet.reservations')
         .set({ status: 'committed', committed_usd: usd.toString(), late, settled_at: sql<Date>`now()` })
@@ -370,6 +386,8 @@ export class GateService {
         replayed: false,
       };
     });
+    this.metrics.recordSpend(tenantId, written);
+    return answer;
   }
 
   /** Frees everything a reservation holds (the task did not run). Idempotent. */
@@ -441,7 +459,7 @@ export class GateService {
         return r.tenant_id;
       });
       if (!next) break;
-      this.metrics.expired.inc();
+      this.metrics.expired.inc({ tenant: next });
       touched.add(next);
     }
     const expiredQueue = await this.db
@@ -520,6 +538,10 @@ export class GateService {
           .set({ status: 'refused', reason: decision.reason, updated_at: sql<Date>`now()` })
           .where('id', '=', id)
           .execute();
+        this.metrics.queueWait.observe(
+          { tenant: tenantId, account: entry.account_id ?? '', outcome: 'refused' },
+          Math.max(0, now.toMillis() - instant(entry.created_at).toMillis()) / 1000,
+        );
         await this.audit(trx, tenantId, request.taskId, { ...answer, queueId: id });
         return true;
       }
@@ -552,6 +574,10 @@ export class GateService {
         })
         .where('id', '=', id)
         .execute();
+      this.metrics.queueWait.observe(
+        { tenant: tenantId, account: account.id, outcome: 'admitted' },
+        Math.max(0, now.toMillis() - instant(entry.created_at).toMillis()) / 1000,
+      );
       await this.audit(trx, tenantId, request.taskId, { ...answer, reservationId, queueId: id });
       return true;
     });

@@ -19,6 +19,8 @@ const INSERT_CHUNK = 1_000;
 export interface SpendResult {
   inserted: number;
   duplicates: string[];
+  /** The records this call wrote (for the metrics, counted once the transaction has committed). */
+  written: SpendRecord[];
 }
 
 /** Extra facts a ledger row can carry beyond the record (set by the gate's commit). */
@@ -130,7 +132,11 @@ export async function ingestSpend(
 
   return db.transaction().execute(async (trx) => {
     const result = await insertLedgerRows(trx, tenantId, [...byKey.values()], accounts, extras);
-    return { inserted: result.inserted, duplicates: [...duplicates, ...result.duplicates] };
+    return {
+      inserted: result.inserted,
+      duplicates: [...duplicates, ...result.duplicates],
+      written: result.written,
+    };
   });
 }
 
@@ -225,7 +231,7 @@ export async function insertLedgerRows(
     fresh.filter((r) => r.kind === 'actual'),
     accounts,
   );
-  return { inserted: fresh.length, duplicates };
+  return { inserted: fresh.length, duplicates, written: fresh };
 }
 
 /**

@@ -82,9 +82,5 @@ export const gateRoutes: FastifyPluginAsyncZod = (app) => {
     async (request) => app.gate.listQueue(request.principal.tenantId, request.query.account),
   );
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    const text = await app.gate.metrics.registry.metrics();
-    return reply.type(app.gate.metrics.registry.contentType).send(text);
-  });
   return Promise.resolve();
 };

@@ -56,8 +56,20 @@ export const registerRoutes: FastifyPluginAsyncZod = (app) => {
       },
     },
     async (request) => {
-      const result = await ingestSpend(app.database.db, request.principal.tenantId, request.body.records);
-      if (result.inserted > 0) app.gate.capacityChanged(request.principal.tenantId);
+      const tenantId = request.principal.tenantId;
+      const metrics = app.gate.metrics;
+      let result: Awaited<ReturnType<typeof ingestSpend>>;
+      try {
+        result = await ingestSpend(app.database.db, tenantId, request.body.records);
+      } catch (error) {
+        // The batch is all-or-nothing: a refused batch rejects every record in it.
+        if (error instanceof BudgetApiError)
+          metrics.recordIngest(tenantId, { rejected: request.body.records.length });
+        throw error;
+      }
+      metrics.recordSpend(tenantId, result.written);
+      metrics.recordIngest(tenantId, { inserted: result.inserted, duplicate: result.duplicates.length });
+      if (result.inserted > 0) app.gate.capacityChanged(tenantId);
       return { inserted: result.inserted, duplicates: result.duplicates };
     },
   );
