@@ -91,7 +91,8 @@ export async function importToken(
     .executeTakeFirst();
   if (existing) return { id: existing.id, created: false };
   const id = TOKEN_SHAPE.exec(options.token)?.[1] ?? randomBytes(8).toString('hex');
-  await db
+  // Several replicas start with the same bootstrap token at once: the first insert wins, the rest no-op.
+  const inserted = await db
     .insertInto('fleet.api_tokens')
     .values({
       id,
@@ -100,8 +101,10 @@ export async function importToken(
       scopes: JSON.stringify(options.scopes),
       name: options.name ?? 'bootstrap',
     })
-    .execute();
-  return { id, created: true };
+    .onConflict((oc) => oc.doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return { id, created: inserted !== undefined };
 }
 
 /**

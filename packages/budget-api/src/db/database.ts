@@ -41,7 +41,9 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: options.poolSize ?? 10,
-      connectionTimeoutMillis: 5_000,
+      // Also the longest wait for a free pooled connection under a burst: a refused connection still
+      // fails at once, so an unreachable database is reported without waiting this long.
+      connectionTimeoutMillis: 15_000,
     });
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', () => undefined);

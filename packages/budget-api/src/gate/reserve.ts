@@ -31,12 +31,16 @@ export interface ReserveInput {
 }
 
 /**
- * Takes a reservation inside the caller's transaction. Each limit is one conditional UPDATE —
+ * Takes a reservation inside the caller's transaction. Each USD ceiling is one conditional UPDATE —
  * `SET reserved = reserved + $amount WHERE committed + reserved + $amount <= $limit` — so the check
- * and the increment are a single atomic step under the row lock, whatever other replicas do. Rows
- * are touched in a fixed order (ceilings by scope then key, then counters, then windows), the same
- * order every settle uses, so concurrent transactions cannot deadlock. When a statement matches no
- * row, {@link ReservationRaceLost} is thrown and the caller rolls back.
+ * and the increment are a single atomic step under the row lock, whatever other replicas do. A
+ * concurrency limit locks its scope's row and counts live reservations while holding it. When a
+ * limit no longer holds, {@link ReservationRaceLost} is thrown and the caller rolls back.
+ *
+ * Order matters twice. The reservation row and audit go first (they contend with nothing), the hot
+ * ceiling rows last, so their locks are held for one round trip plus the commit. And every writer
+ * takes contended rows in one global order — concurrency rows, then running totals (sorted), then
+ * window rows — so concurrent transactions cannot deadlock.
  *
  * Each ceiling statement takes a sum, not a single estimate: a later group commit can reserve for
  * several waiting requests of one hot account in one statement.
@@ -44,65 +48,17 @@ export interface ReserveInput {
 export async function reserveInTx(
   trx: Kysely<FleetDatabase>,
   input: ReserveInput,
+  before?: (trx: Kysely<FleetDatabase>) => Promise<void>,
 ): Promise<{ expiresAt: string }> {
-  const holds: HoldRef[] = [];
-  const ceilings = [...input.guards.ceilings].sort((a, b) => (a.scope + a.key < b.scope + b.key ? -1 : 1));
-  for (const c of ceilings) {
-    await trx
-      .insertInto('fleet.period_totals')
-      .values({
-        tenant_id: input.tenantId,
-        scope: c.scope,
-        key: c.key,
-        period: c.period,
-        period_start: iso(c.start),
-        period_end: iso(c.end),
-      })
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-    const amount = input.usd.toString();
-    const updated = await trx
-      .updateTable('fleet.period_totals')
-      .set({ reserved_usd: sql`reserved_usd + ${amount}::numeric` })
-      .where('tenant_id', '=', input.tenantId)
-      .where('scope', '=', c.scope)
-      .where('key', '=', c.key)
-      .where('period', '=', c.period)
-      .where('period_start', '=', iso(c.start))
-      .where(
-        sql<boolean>`committed_usd + reserved_usd + ${amount}::numeric <= ${c.limitUsd.toString()}::numeric`,
-      )
-      .returning(['committed_usd', 'reserved_usd'])
-      .executeTakeFirst();
-    if (!updated) throw new ReservationRaceLost(`${c.scope} ceiling ${c.key}`);
-    holds.push({ scope: c.scope, key: c.key, period: c.period, periodStart: iso(c.start) });
-  }
-  for (const g of input.guards.concurrency) {
-    await trx
-      .insertInto('fleet.inflight')
-      .values({ tenant_id: input.tenantId, scope: g.scope, key: g.key, count: 0 })
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-    let update = trx
-      .updateTable('fleet.inflight')
-      .set({ count: sql`count + 1` })
-      .where('tenant_id', '=', input.tenantId)
-      .where('scope', '=', g.scope)
-      .where('key', '=', g.key);
-    if (g.limit !== undefined) update = update.where(sql<boolean>`count + 1 <= ${g.limit}`);
-    const done = await update.returning('count').executeTakeFirst();
-    if (!done) throw new ReservationRaceLost(`${g.scope} concurrency ${g.key}`);
-  }
-  for (const w of [...input.windows].sort((a, b) => (a.window < b.window ? -1 : 1))) {
-    // Window % is pacing, not a hard limit: it is held so the next decision sees it, never refused here.
-    await trx
-      .updateTable('fleet.window_state')
-      .set({ reserved_percent: sql`reserved_percent + ${w.percent.toString()}::numeric` })
-      .where('tenant_id', '=', input.tenantId)
-      .where('account_id', '=', input.account)
-      .where('window_name', '=', w.window)
-      .execute();
-  }
+  const ceilings = [...input.guards.ceilings].sort((a, b) =>
+    a.scope + '\u0000' + a.key < b.scope + '\u0000' + b.key ? -1 : 1,
+  );
+  const holds: HoldRef[] = ceilings.map((c) => ({
+    scope: c.scope,
+    key: c.key,
+    period: c.period,
+    periodStart: iso(c.start),
+  }));
   const row = await trx
     .insertInto('fleet.reservations')
     .values({
@@ -125,6 +81,98 @@ export async function reserveInTx(
     })
     .returning('expires_at')
     .executeTakeFirstOrThrow();
+  if (before) await before(trx);
+
+  for (const g of input.guards.concurrency) {
+    if (g.limit === undefined) continue;
+    await trx
+      .insertInto('fleet.inflight')
+      .values({ tenant_id: input.tenantId, scope: g.scope, key: g.key, count: 0 })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+    await trx
+      .selectFrom('fleet.inflight')
+      .select('count')
+      .where('tenant_id', '=', input.tenantId)
+      .where('scope', '=', g.scope)
+      .where('key', '=', g.key)
+      .forUpdate()
+      .execute();
+    // A new statement after the lock sees every reservation committed by the previous holder.
+    let live = trx
+      .selectFrom('fleet.reservations')
+      .select(sql<string>`count(*)::text`.as('n'))
+      .where('tenant_id', '=', input.tenantId)
+      .where('status', '=', 'live');
+    if (g.scope === 'account') live = live.where('account_id', '=', g.key);
+    if (g.scope === 'provider') live = live.where('provider', '=', g.key);
+    const n = Number((await live.executeTakeFirstOrThrow()).n);
+    // The count includes this transaction's own reservation row.
+    if (n > g.limit) throw new ReservationRaceLost(`${g.scope} concurrency ${g.key}`);
+    await trx
+      .updateTable('fleet.inflight')
+      .set({ count: n })
+      .where('tenant_id', '=', input.tenantId)
+      .where('scope', '=', g.scope)
+      .where('key', '=', g.key)
+      .execute();
+  }
+
+  for (const c of ceilings) {
+    const amount = input.usd.toString();
+    const updated = await trx
+      .updateTable('fleet.period_totals')
+      .set({ reserved_usd: sql`reserved_usd + ${amount}::numeric` })
+      .where('tenant_id', '=', input.tenantId)
+      .where('scope', '=', c.scope)
+      .where('key', '=', c.key)
+      .where('period', '=', c.period)
+      .where('period_start', '=', iso(c.start))
+      .where(
+        sql<boolean>`committed_usd + reserved_usd + ${amount}::numeric <= ${c.limitUsd.toString()}::numeric`,
+      )
+      .returning('reserved_usd')
+      .executeTakeFirst();
+    if (updated) continue;
+    // No row yet for this period (its first reservation or spend): create it, then try once more.
+    await trx
+      .insertInto('fleet.period_totals')
+      .values({
+        tenant_id: input.tenantId,
+        scope: c.scope,
+        key: c.key,
+        period: c.period,
+        period_start: iso(c.start),
+        period_end: iso(c.end),
+      })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+    const retried = await trx
+      .updateTable('fleet.period_totals')
+      .set({ reserved_usd: sql`reserved_usd + ${amount}::numeric` })
+      .where('tenant_id', '=', input.tenantId)
+      .where('scope', '=', c.scope)
+      .where('key', '=', c.key)
+      .where('period', '=', c.period)
+      .where('period_start', '=', iso(c.start))
+      .where(
+        sql<boolean>`committed_usd + reserved_usd + ${amount}::numeric <= ${c.limitUsd.toString()}::numeric`,
+      )
+      .returning('reserved_usd')
+      .executeTakeFirst();
+    if (!retried) throw new ReservationRaceLost(`${c.scope} ceiling ${c.key}`);
+  }
+
+  for (const w of [...input.windows].sort((a, b) => (a.window < b.window ? -1 : 1))) {
+    // Window % is pacing, not a hard limit: it is held so the next decision sees it, never refused here.
+    await trx
+      .updateTable('fleet.window_state')
+      .set({ reserved_percent: sql`reserved_percent + ${w.percent.toString()}::numeric` })
+      .where('tenant_id', '=', input.tenantId)
+      .where('account_id', '=', input.account)
+      .where('window_name', '=', w.window)
+      .execute();
+  }
   return { expiresAt: iso(instant(row.expires_at)) };
 }
 
@@ -157,25 +205,11 @@ export function releaseDeltas(r: HeldReservation): TotalDelta[] {
   });
 }
 
-/** Frees a reservation's in-flight slots and window %, after its totals were released. */
-export async function releaseCountersAndWindows(
-  trx: Kysely<FleetDatabase>,
-  r: HeldReservation,
-): Promise<void> {
-  const counters: [string, string][] = [
-    ['account', r.account_id],
-    ['provider', r.provider],
-    ['tenant', '*'],
-  ];
-  for (const [scope, key] of counters) {
-    await trx
-      .updateTable('fleet.inflight')
-      .set({ count: sql`greatest(count - 1, 0)` })
-      .where('tenant_id', '=', r.tenant_id)
-      .where('scope', '=', scope)
-      .where('key', '=', key)
-      .execute();
-  }
+/**
+ * Frees a reservation's window %, after its totals were released. In-flight counts need no change:
+ * they are counted from live reservations, and the caller marks this one settled.
+ */
+export async function releaseWindows(trx: Kysely<FleetDatabase>, r: HeldReservation): Promise<void> {
   for (const w of [...r.windows].sort((a, b) => (a.window < b.window ? -1 : 1))) {
     await trx
       .updateTable('fleet.window_state')

@@ -26,7 +26,7 @@ import { instant, iso, isoOf, numeric } from '../register/wire.js';
 import { buildSnapshot, databaseNow } from './snapshot.js';
 import { guardsFor } from './guards.js';
 import {
-  releaseCountersAndWindows,
+  releaseWindows,
   releaseDeltas,
   reserveInTx,
   ReservationRaceLost,
@@ -36,7 +36,7 @@ import { decisionToWire, type GateAnswer } from './wire.js';
 import { isRetryableTxError, isUniqueViolation } from './retry.js';
 
 // How often a reservation that lost a race is decided again before the caller is told to retry.
-const MAX_ATTEMPTS = 8;
+const MAX_ATTEMPTS = 30;
 // Background period: expiry sweep, queue deadlines, admission of waiting work.
 const TICK_MS = 2_000;
 // Long-poll re-read period (other replicas admit too; this replica's own admissions wake it at once).
@@ -93,8 +93,7 @@ export class GateService {
     const held = await this.existingForTask(tenantId, request.taskId);
     if (held) return held;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const config = await this.configs.get(tenantId);
-      const now = instant(await databaseNow(this.db));
+      const { config, now } = await this.configs.getWithNow(tenantId);
       const snapshot = await buildSnapshot(this.db, tenantId, config, now);
       const policy = config.policy.policy;
       const decision = decide(request, snapshot, policy, now, priceTable(policy));
@@ -109,6 +108,8 @@ export class GateService {
       } catch (error) {
         if (error instanceof ReservationRaceLost || isRetryableTxError(error)) {
           this.metrics.raceRetries.inc();
+          // Jittered backoff: racers that all saw the same snapshot spread out instead of colliding again.
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * Math.min(attempt + 1, 10)));
           continue;
         }
         if (isUniqueViolation(error)) {
@@ -143,24 +144,28 @@ export class GateService {
       const account = config.accountsById.get(decision.account);
       if (!account) throw new Error(`decide chose unknown account ${decision.account}`);
       const id = randomUUID();
+      answer.reservationId = id;
       await this.db.transaction().execute(async (trx) => {
-        const { expiresAt } = await reserveInTx(trx, {
-          id,
-          tenantId,
-          taskId: request.taskId,
-          account: account.id,
-          provider: account.provider,
-          model: decision.model,
-          decision: decision.decision,
-          usd: decision.reserve.usd,
-          windows: decision.reserve.windows,
-          ttlMs: policy.reservations.ttl.toMillis(),
-          request: raw,
-          guards: guardsFor(config, account, request, now),
-        });
-        answer.reservationId = id;
+        const { expiresAt } = await reserveInTx(
+          trx,
+          {
+            id,
+            tenantId,
+            taskId: request.taskId,
+            account: account.id,
+            provider: account.provider,
+            model: decision.model,
+            decision: decision.decision,
+            usd: decision.reserve.usd,
+            windows: decision.reserve.windows,
+            ttlMs: policy.reservations.ttl.toMillis(),
+            request: raw,
+            guards: guardsFor(config, account, request, now),
+          },
+          // The audit row goes in before the hot ceiling row is locked, to keep that lock short.
+          (t) => this.audit(t, tenantId, request.taskId, answer),
+        );
         answer.expiresAt = expiresAt;
-        await this.audit(trx, tenantId, request.taskId, answer);
       });
       return answer;
     }
@@ -216,13 +221,23 @@ export class GateService {
 
   /** The live reservation or waiting queue entry a task already holds, as a replayed answer. */
   private async existingForTask(tenantId: string, taskId: string): Promise<GateAnswer | undefined> {
-    const live = await this.db
-      .selectFrom('fleet.reservations')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('task_id', '=', taskId)
-      .where('status', '=', 'live')
-      .executeTakeFirst();
+    // Both lookups at once: this runs before every decision.
+    const [live, waiting] = await Promise.all([
+      this.db
+        .selectFrom('fleet.reservations')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('task_id', '=', taskId)
+        .where('status', '=', 'live')
+        .executeTakeFirst(),
+      this.db
+        .selectFrom('fleet.queue_entries')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('task_id', '=', taskId)
+        .where('status', '=', 'waiting')
+        .executeTakeFirst(),
+    ]);
     if (live) {
       const last = await this.lastDecision(tenantId, { reservationId: live.id });
       return {
@@ -237,13 +252,6 @@ export class GateService {
         replayed: true,
       };
     }
-    const waiting = await this.db
-      .selectFrom('fleet.queue_entries')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('task_id', '=', taskId)
-      .where('status', '=', 'waiting')
-      .executeTakeFirst();
     if (waiting) {
       const last = await this.lastDecision(tenantId, { queueId: waiting.id });
       return {
@@ -356,6 +364,12 @@ export class GateService {
         occurredAt: iso(instant(r.db_now)),
         idempotencyKey: ledgerKey,
       });
+      // Settle the reservation row first: it is locked already, and the hot totals rows come last.
+      await trx
+        .updateTable('fleet.reservations')
+        .set({ status: 'committed', committed_usd: usd.toString(), late, settled_at: sql<Date>`now()` })
+        .where('id', '=', id)
+        .execute();
       const held = r as unknown as HeldReservation;
       const result = await insertLedgerRows(
         trx,
@@ -366,17 +380,10 @@ export class GateService {
           reservationId: id,
           late,
           totals: wasLive ? releaseDeltas(held) : [],
-          ...(wasLive
-            ? { afterTotals: (t: Kysely<FleetDatabase>) => releaseCountersAndWindows(t, held) }
-            : {}),
+          ...(wasLive ? { afterTotals: (t: Kysely<FleetDatabase>) => releaseWindows(t, held) } : {}),
         },
       );
       written = result.written;
-      await trx
-        .updateTable('fleet.reservations')
-        .set({ status: 'committed', committed_usd: usd.toString(), late, settled_at: sql<Date>`now()` })
-        .where('id', '=', id)
-        .execute();
       return {
         reservationId: id,
         status: 'committed',
@@ -420,13 +427,13 @@ export class GateService {
       }
       if (r.status !== 'live') return r.status;
       const held = r as unknown as HeldReservation;
-      await applyTotals(trx, r.tenant_id, releaseDeltas(held));
-      await releaseCountersAndWindows(trx, held);
       await trx
         .updateTable('fleet.reservations')
         .set({ status: to, settled_at: sql<Date>`now()` })
         .where('id', '=', id)
         .execute();
+      await applyTotals(trx, r.tenant_id, releaseDeltas(held));
+      await releaseWindows(trx, held);
       return to;
     });
   }
@@ -449,13 +456,13 @@ export class GateService {
           .executeTakeFirst();
         if (!r) return undefined;
         const held = r as unknown as HeldReservation;
-        await applyTotals(trx, r.tenant_id, releaseDeltas(held));
-        await releaseCountersAndWindows(trx, held);
         await trx
           .updateTable('fleet.reservations')
           .set({ status: 'expired', settled_at: sql<Date>`now()` })
           .where('id', '=', r.id)
           .execute();
+        await applyTotals(trx, r.tenant_id, releaseDeltas(held));
+        await releaseWindows(trx, held);
         return r.tenant_id;
       });
       if (!next) break;
@@ -480,7 +487,7 @@ export class GateService {
   async admit(tenantId: string): Promise<void> {
     const waiting = await this.db
       .selectFrom('fleet.queue_entries')
-      .select('id')
+      .select(['id', 'account_id'])
       .where('tenant_id', '=', tenantId)
       .where('status', '=', 'waiting')
       .orderBy('priority', 'desc')
@@ -489,16 +496,23 @@ export class GateService {
       .execute();
     if (waiting.length === 0) return;
     const config = await this.configs.get(tenantId);
-    for (const { id } of waiting) {
+    // Head of line per account: once the first waiting entry for an account still does not fit, the
+    // ones behind it (lower urgency or younger) wait too, so order is kept and a run costs one
+    // decision per account rather than one per entry.
+    const blocked = new Set<string>();
+    for (const { id, account_id: account } of waiting) {
       if (this.closing) return;
+      if (account !== null && blocked.has(account)) continue;
+      let changed = false;
       try {
-        const changed = await this.admitOne(tenantId, config, id);
-        if (changed) this.events.emit(id);
+        changed = await this.admitOne(tenantId, config, id);
       } catch (error) {
-        if (error instanceof ReservationRaceLost || isRetryableTxError(error) || isUniqueViolation(error))
-          continue;
-        throw error;
+        const retryable =
+          error instanceof ReservationRaceLost || isRetryableTxError(error) || isUniqueViolation(error);
+        if (!retryable) throw error;
       }
+      if (changed) this.events.emit(id);
+      else if (account !== null) blocked.add(account);
     }
   }
 

@@ -70,7 +70,15 @@ export async function buildSnapshot(
   // ended are read, so the rows kept for past periods do not grow it either.
   const [states, inflight, totals] = await Promise.all([
     db.selectFrom('fleet.window_state').selectAll().where('tenant_id', '=', tenantId).execute(),
-    db.selectFrom('fleet.inflight').selectAll().where('tenant_id', '=', tenantId).execute(),
+    // In flight = live reservations, counted from the source of truth (their number is bounded by the
+    // tasks running now, not by history), so no counter can drift from it.
+    db
+      .selectFrom('fleet.reservations')
+      .select(['account_id', 'provider', sql<string>`count(*)::text`.as('n')])
+      .where('tenant_id', '=', tenantId)
+      .where('status', '=', 'live')
+      .groupBy(['account_id', 'provider'])
+      .execute(),
     db
       .selectFrom('fleet.period_totals')
       .select(['scope', 'key', 'period', 'period_start', 'committed_usd', 'reserved_usd'])
@@ -78,8 +86,10 @@ export async function buildSnapshot(
       .where('period_end', '>', iso(now))
       .execute(),
   ]);
-  const inflightOf = (scope: string, key: string): number =>
-    inflight.find((r) => r.scope === scope && r.key === key)?.count ?? 0;
+  const inflightOf = (scope: 'account' | 'provider' | 'tenant', key: string): number =>
+    inflight
+      .filter((r) => scope === 'tenant' || (scope === 'account' ? r.account_id : r.provider) === key)
+      .reduce((sum, r) => sum + Number(r.n), 0);
 
   const accounts: AccountSnapshot[] = [];
   for (const account of config.accounts) {

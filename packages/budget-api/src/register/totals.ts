@@ -60,36 +60,24 @@ export function mergeDeltas(deltas: TotalDelta[]): TotalDelta[] {
   return [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
 }
 
-/** Adds amounts to running totals in the caller's transaction (creating rows as needed). */
+/**
+ * Adds amounts to running totals in the caller's transaction, creating rows as needed, in ONE
+ * statement whose rows are in a fixed order (so row locks are taken in that order and are held for
+ * a single round trip).
+ */
 export async function applyTotals(
   trx: Kysely<FleetDatabase>,
   tenantId: string,
   deltas: TotalDelta[],
 ): Promise<void> {
-  for (const d of mergeDeltas(deltas)) {
-    const reserved = d.reserved ?? ZERO;
-    if (d.committed.eq(ZERO) && d.projected.eq(ZERO) && reserved.eq(ZERO)) continue;
-    if (reserved.lt(ZERO)) {
-      // Settling a reservation: its row exists (the reservation created it), and PostgreSQL checks
-      // `reserved_usd >= 0` on an upsert's proposed row, so this must be a plain UPDATE.
-      await trx
-        .updateTable('fleet.period_totals')
-        .set({
-          committed_usd: sql`committed_usd + ${d.committed.toString()}::numeric`,
-          projected_usd: sql`projected_usd + ${d.projected.toString()}::numeric`,
-          reserved_usd: sql`greatest(reserved_usd + ${reserved.toString()}::numeric, 0)`,
-        })
-        .where('tenant_id', '=', tenantId)
-        .where('scope', '=', d.scope)
-        .where('key', '=', d.key)
-        .where('period', '=', d.period)
-        .where('period_start', '=', iso(d.start))
-        .execute();
-      continue;
-    }
-    await trx
-      .insertInto('fleet.period_totals')
-      .values({
+  const rows = mergeDeltas(deltas).filter(
+    (d) => !(d.committed.eq(ZERO) && d.projected.eq(ZERO) && (d.reserved ?? ZERO).eq(ZERO)),
+  );
+  if (rows.length === 0) return;
+  await trx
+    .insertInto('fleet.period_totals')
+    .values(
+      rows.map((d) => ({
         tenant_id: tenantId,
         scope: d.scope,
         key: d.key,
@@ -98,15 +86,16 @@ export async function applyTotals(
         period_end: iso(d.end),
         committed_usd: d.committed.toString(),
         projected_usd: d.projected.toString(),
-        reserved_usd: reserved.toString(),
-      })
-      .onConflict((oc) =>
-        oc.columns(['tenant_id', 'scope', 'key', 'period', 'period_start']).doUpdateSet({
-          committed_usd: sql`fleet.period_totals.committed_usd + excluded.committed_usd`,
-          projected_usd: sql`fleet.period_totals.projected_usd + excluded.projected_usd`,
-          reserved_usd: sql`fleet.period_totals.reserved_usd + excluded.reserved_usd`,
-        }),
-      )
-      .execute();
-  }
+        reserved_usd: (d.reserved ?? ZERO).toString(),
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(['tenant_id', 'scope', 'key', 'period', 'period_start']).doUpdateSet({
+        committed_usd: sql`fleet.period_totals.committed_usd + excluded.committed_usd`,
+        projected_usd: sql`fleet.period_totals.projected_usd + excluded.projected_usd`,
+        // Settling never takes a reservation below zero, even if a bug released twice.
+        reserved_usd: sql`greatest(fleet.period_totals.reserved_usd + excluded.reserved_usd, 0)`,
+      }),
+    )
+    .execute();
 }

@@ -111,9 +111,13 @@ const STATEMENTS = [
      period_start timestamptz not null,
      period_end timestamptz not null,
      committed_usd numeric not null default 0,
-     reserved_usd numeric not null default 0 check (reserved_usd >= 0),
+     reserved_usd numeric not null default 0,
      projected_usd numeric not null default 0,
      primary key (tenant_id, scope, key, period, period_start))`,
+  // The gate reads only the periods in force: rows whose end is still ahead.
+  `create index period_totals_current on fleet.period_totals (tenant_id, period_end)`,
+  // One row per limited scope: a reservation locks it (FOR UPDATE) and counts live reservations while
+  // holding it, so a concurrency limit is checked and taken atomically; count is the last value seen.
   `create table fleet.inflight (
      tenant_id text not null,
      scope text not null check (scope in ('tenant', 'provider', 'account')),
