@@ -1,0 +1,203 @@
+import { sql } from 'kysely';
+import type { Decimal } from 'decimal.js';
+import { dec, ZERO } from '@mosaic/budget-core';
+import type { FleetDb } from '../../db/database.js';
+import { pool, rng, sleep } from './rng.js';
+
+/** The account every overspend scenario loads, with its hard limits. */
+export const SCENARIO = {
+  account: 'acct-rel',
+  provider: 'anthropic',
+  ceilingUsd: '12.00',
+  concurrency: 6,
+} as const;
+
+/** What a gate implementation under test must offer: ask, commit, release (status codes as HTTP). */
+export interface GateDriver {
+  gate(i: number, taskId: string, usd: Decimal): Promise<{ status: number; reservationId?: string }>;
+  commit(i: number, id: string, usd: Decimal): Promise<number>;
+  release(i: number, id: string): Promise<number>;
+}
+
+/** Everything a run observed, for {@link overspendViolations}. */
+export interface OverspendReport {
+  seed: number;
+  requests: number;
+  samples: number;
+  maxUsedUsd: Decimal;
+  maxInflight: number;
+  minReservedUsd: Decimal;
+  reservations: number;
+  committedByClient: Decimal;
+  commits: number;
+  releases: number;
+  leftToExpire: number;
+  unexpectedStatuses: string[];
+  ledgerUsd: Decimal;
+  totalsCommittedUsd: Decimal;
+}
+
+/** Samples the account's running total and in-flight count while a load runs (its own connection). */
+export class TotalsSampler {
+  samples = 0;
+  maxUsed: Decimal = ZERO;
+  minReserved: Decimal = ZERO;
+  maxInflight = 0;
+  private running = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly db: FleetDb,
+    private readonly account: string,
+  ) {}
+
+  /** Takes one sample now. */
+  async sample(): Promise<void> {
+    const totals = await sql<{ used: string; reserved: string }>`
+      select (committed_usd + reserved_usd)::text as used, reserved_usd::text as reserved
+      from fleet.period_totals where scope = 'account' and period = 'P1D' and key = ${this.account}`.execute(
+      this.db,
+    );
+    for (const row of totals.rows) {
+      if (dec(row.used).gt(this.maxUsed)) this.maxUsed = dec(row.used);
+      if (dec(row.reserved).lt(this.minReserved)) this.minReserved = dec(row.reserved);
+    }
+    const inflight = await sql<{ count: number }>`
+      select count from fleet.inflight where scope = 'account' and key = ${this.account}`.execute(this.db);
+    for (const row of inflight.rows) this.maxInflight = Math.max(this.maxInflight, Number(row.count));
+    this.samples++;
+  }
+
+  /** Samples continuously until {@link stop}. */
+  start(): void {
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        await this.sample();
+        await sleep(2);
+      }
+    })();
+  }
+
+  /** Stops sampling (after one last sample). */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    await this.sample();
+  }
+}
+
+/**
+ * Fires `requests` gate requests at `concurrency` in flight; each reservation is then committed
+ * (an actual at or below its estimate), released, or left to expire, at random from `seed`. The
+ * sampler watches the totals all along.
+ */
+export async function runOverspendLoad(
+  driver: GateDriver,
+  sampler: TotalsSampler,
+  options: { seed: number; requests: number; concurrency: number },
+): Promise<
+  Omit<
+    OverspendReport,
+    'ledgerUsd' | 'totalsCommittedUsd' | 'samples' | 'maxUsedUsd' | 'maxInflight' | 'minReservedUsd'
+  >
+> {
+  const random = rng(options.seed);
+  const plan = Array.from({ length: options.requests }, () => {
+    const estimate = dec(Math.floor(random() * 26 + 5)).div(100); // $0.05 .. $0.30
+    const roll = random();
+    return {
+      estimate,
+      action: roll < 0.45 ? ('commit' as const) : roll < 0.85 ? ('release' as const) : ('expire' as const),
+      actual: estimate
+        .times(Math.floor(random() * 90) + 10)
+        .div(100)
+        .toDecimalPlaces(4),
+      holdMs: Math.floor(random() * 20),
+    };
+  });
+  let committed: Decimal = ZERO;
+  let commits = 0;
+  let releases = 0;
+  let reservations = 0;
+  let leftToExpire = 0;
+  const unexpected: string[] = [];
+  sampler.start();
+  try {
+    await pool(options.requests, options.concurrency, async (i) => {
+      const step = plan[i];
+      if (!step) return;
+      const taskId = `rel-${options.seed}-${i}`;
+      let g = await driver.gate(i, taskId, step.estimate);
+      // A 503 (contention, with Retry-After) is a correct answer; an orchestrator retries the same task.
+      for (let retry = 0; g.status === 503 && retry < 10; retry++) {
+        await sleep(50 * (retry + 1));
+        g = await driver.gate(i + retry + 1, taskId, step.estimate);
+      }
+      if (g.status !== 200) unexpected.push(`gate ${taskId}: ${g.status}`);
+      if (!g.reservationId) return;
+      reservations++;
+      await sleep(step.holdMs);
+      if (step.action === 'commit') {
+        const s = await driver.commit(i + 1, g.reservationId, step.actual);
+        if (s === 200) {
+          committed = committed.plus(step.actual);
+          commits++;
+        } else unexpected.push(`commit ${g.reservationId}: ${s}`);
+      } else if (step.action === 'release') {
+        const s = await driver.release(i + 1, g.reservationId);
+        if (s === 200) releases++;
+        else unexpected.push(`release ${g.reservationId}: ${s}`);
+      } else {
+        leftToExpire++;
+      }
+    });
+  } finally {
+    await sampler.stop();
+  }
+  return {
+    seed: options.seed,
+    requests: options.requests,
+    reservations,
+    committedByClient: committed,
+    commits,
+    releases,
+    leftToExpire,
+    unexpectedStatuses: unexpected,
+  };
+}
+
+/** The ledger's sum and the running total's committed sum for the scenario account. */
+export async function ledgerAndTotals(
+  db: FleetDb,
+): Promise<{ ledgerUsd: Decimal; totalsCommittedUsd: Decimal }> {
+  const ledger = await sql<{ usd: string }>`
+    select coalesce(sum(usd), 0)::text as usd from fleet.spend_ledger where account_id = ${SCENARIO.account}`.execute(
+    db,
+  );
+  const totals = await sql<{ usd: string }>`
+    select coalesce(sum(committed_usd), 0)::text as usd from fleet.period_totals
+    where scope = 'account' and period = 'P1D' and key = ${SCENARIO.account}`.execute(db);
+  return { ledgerUsd: dec(ledger.rows[0]?.usd ?? '0'), totalsCommittedUsd: dec(totals.rows[0]?.usd ?? '0') };
+}
+
+/**
+ * Test 1's checks, as a list of broken invariants (empty when all hold): the ceiling and the
+ * concurrency limit were never exceeded in any sample, no total went negative, and the ledger
+ * equals the sum of the commits the clients were told succeeded, to the cent and beyond.
+ */
+export function overspendViolations(r: OverspendReport): string[] {
+  const v: string[] = [];
+  if (r.maxUsedUsd.gt(SCENARIO.ceilingUsd))
+    v.push(`committed + reserved reached ${r.maxUsedUsd.toString()} > ceiling ${SCENARIO.ceilingUsd}`);
+  if (r.maxInflight > SCENARIO.concurrency)
+    v.push(`in-flight reached ${r.maxInflight} > limit ${SCENARIO.concurrency}`);
+  if (r.minReservedUsd.lt(0)) v.push(`reserved went negative: ${r.minReservedUsd.toString()}`);
+  if (!r.ledgerUsd.eq(r.committedByClient))
+    v.push(`ledger ${r.ledgerUsd.toString()} != sum of commits ${r.committedByClient.toString()}`);
+  if (!r.totalsCommittedUsd.eq(r.ledgerUsd))
+    v.push(`running total ${r.totalsCommittedUsd.toString()} != ledger ${r.ledgerUsd.toString()}`);
+  if (r.unexpectedStatuses.length > 0)
+    v.push(`unexpected answers: ${r.unexpectedStatuses.slice(0, 5).join('; ')}`);
+  return v;
+}
