@@ -632,6 +632,8 @@ export function decide(
   };
 }
 
+const VERB = { allow: 'Allowed', downgrade: 'Downgraded', reroute: 'Rerouted' } as const;
+
 function admit(
   run: GateRun,
   decision: 'allow' | 'downgrade' | 'reroute',
@@ -639,7 +641,7 @@ function admit(
   what: string,
 ): Decision {
   const tight = tightest(c);
-  const reason = `${capitalise(what)}: estimate $${c.usd.toString()}${tight}.`;
+  const reason = `${VERB[decision]}: ${what}; estimate $${c.usd.toString()}${tight}.`;
   run.trace.push({ rule: 'decision', outcome: 'pass', account: c.acct.id, model: c.model, note: decision });
   return { decision, account: c.acct.id, model: c.model, reserve: run.reserve(c), reason, trace: run.trace };
 }
@@ -660,14 +662,12 @@ function tightest(c: CandidateEval): string {
   for (const [i, w] of c.acct.windows.entries()) {
     const p = c.percents[i];
     if (p === undefined) continue;
-    if (!best || w.h.headroomPercent.lt(best.room))
+    // The binding window is the one with the least slack left after this task.
+    if (!best || w.h.headroomPercent.minus(p).lt(best.room.minus(best.p))) {
       best = { name: w.spec.name, room: w.h.headroomPercent, p };
+    }
   }
   return best
     ? ` = ${pct(best.p)}% of ${best.name}, which has ${pct(best.room)}% headroom`
     : ' (no paced window; ceilings only)';
-}
-
-function capitalise(s: string): string {
-  return s.length > 0 ? s.charAt(0).toUpperCase() + s.slice(1) : s;
 }

@@ -43,6 +43,8 @@ export interface WindowHeadroom {
   reservedPercent: Decimal;
   /** The ideal cumulative line at now: L·(now − start)/(reset − start), faster under `rapid`. */
   idealPercent: Decimal;
+  /** Where the ideal line starts at `startMs` (0 unless the start is a latest-plausible guess with usage). */
+  lineBasePercent: Decimal;
   /** B, the burst allowance, in percentage points. */
   burstPercent: Decimal;
   /** Overspend authorizations in force, converted to percentage points. */
@@ -93,9 +95,10 @@ function burstFor(burst: Burst, periodMs: number): Decimal {
 }
 
 /**
- * The ideal cumulative line at `tMs`: 0 at the period's start, L at its reset, rising evenly in
- * elapsed time. Under a rapid authorization the line rises `multiplier` times faster from
- * max(from, start) on; it never exceeds L.
+ * The ideal cumulative line at `tMs`: `base` (normally 0) at the period's start, L at its reset,
+ * rising evenly in elapsed time. Under a rapid authorization the line rises `multiplier` times
+ * faster from max(from, start) on; it never exceeds L. A non-zero base is a re-split: the line of
+ * a window whose start is only guessed starts from the usage observed at the guess.
  */
 export function idealPercentAt(
   limit: Decimal,
@@ -103,7 +106,13 @@ export function idealPercentAt(
   resetMs: number,
   tMs: number,
   rapid?: { multiplier: Decimal; fromMs: number },
+  base: Decimal = ZERO,
 ): Decimal {
+  if (!base.isZero()) {
+    if (base.gte(limit)) return limit;
+    const share = idealPercentAt(limit, startMs, resetMs, tMs, rapid);
+    return base.plus(share.times(limit.minus(base)).div(limit));
+  }
   const periodMs = resetMs - startMs;
   if (tMs <= startMs) return ZERO;
   if (tMs >= resetMs && !rapid) return limit;
@@ -134,7 +143,15 @@ export function windowHeadroom(input: WindowHeadroomInput): WindowHeadroom {
   const reserved = state?.reservedPercent ?? ZERO;
   const auth = input.authorizations;
   const rapid = auth?.rapid;
-  const ideal = idealPercentAt(LIMIT_PERCENT, w.startMs, w.resetMs, nowMs, rapid);
+  // A guessed (latest plausible) start that already showed usage: the line is re-split from that
+  // usage, not from 0, so an unknown reset slows pacing without shutting the account for days.
+  const base =
+    w.basis === 'latest-plausible' && w.signalInWindow && state
+      ? state.usedPercent.gt(LIMIT_PERCENT)
+        ? LIMIT_PERCENT
+        : state.usedPercent
+      : ZERO;
+  const ideal = idealPercentAt(LIMIT_PERCENT, w.startMs, w.resetMs, nowMs, rapid, base);
   const burst = burstFor(input.burst, w.resetMs - w.startMs);
   const allowance = auth && !auth.overspendUsd.isZero() ? auth.overspendUsd.times(ppu) : ZERO;
   const bypass = input.bypass === true;
@@ -155,6 +172,7 @@ export function windowHeadroom(input: WindowHeadroomInput): WindowHeadroom {
     usedPercent: used,
     reservedPercent: reserved,
     idealPercent: ideal,
+    lineBasePercent: base,
     burstPercent: burst,
     allowancePercent: allowance,
     capPercent: cap,
@@ -181,10 +199,11 @@ export function earliestFitMs(h: WindowHeadroom, percent: Decimal, nowMs: number
   if (fitsWindow(h, percent)) return nowMs;
   const periodMs = h.resetMs - h.startMs;
   const total = h.usedPercent.plus(h.reservedPercent).plus(percent);
-  if (!h.bypass && total.lte(LIMIT_PERCENT)) {
-    // The ideal line must reach y; invert ideal(t) = L·elapsed/period.
-    const y = total.minus(h.burstPercent).minus(h.allowancePercent);
-    const elapsedNeeded = y.times(periodMs).div(LIMIT_PERCENT);
+  const rise = LIMIT_PERCENT.minus(h.lineBasePercent);
+  if (!h.bypass && total.lte(LIMIT_PERCENT) && rise.gt(0)) {
+    // The ideal line must reach y; invert ideal(t) = base + (L − base)·elapsed/period.
+    const y = total.minus(h.burstPercent).minus(h.allowancePercent).minus(h.lineBasePercent);
+    const elapsedNeeded = y.times(periodMs).div(rise);
     let t = h.startMs + Math.ceil(elapsedNeeded.toNumber());
     if (h.rapid) {
       const a = Math.max(h.rapid.fromMs, h.startMs);

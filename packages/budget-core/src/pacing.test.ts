@@ -229,6 +229,31 @@ describe('paceWindow', () => {
     expect(p.leadPercent.toFixed(4)).toBe('-16.6667');
   });
 
+  it('re-split the line from the observed usage when the reset is unknown (latest plausible)', () => {
+    const seen = wed9.minus({ hours: 24 });
+    const p = paceWindow({
+      spec: weekly,
+      state: {
+        name: 'weekly',
+        usedPercent: dec(28),
+        reservedPercent: dec(0),
+        confidence: 'unknown',
+        observedAt: seen,
+      },
+      timezone: CHICAGO,
+      now: wed9,
+      policy: defaultPolicy(),
+    });
+    // Reset assumed 7 days after the observation; the line runs from 28% there to 100% at the reset.
+    expect(p.resetAt.toMillis()).toBe(seen.plus({ days: 7 }).toMillis());
+    expect(p.confidence).toBe('unknown');
+    // 28 + 72 × 24/168 = 38.2857…
+    expect(p.idealPercent.toFixed(4)).toBe('38.2857');
+    const t = earliestFit(p, dec(15), wed9)!;
+    // Needs 28 + 15 − B(0.5952) = 42.4048 on the line: 24 h × (42.4048 − 28)/72 × 7 = 33.6112 h after the observation.
+    expect(t.diff(seen, 'hours').hours).toBeCloseTo(33.6112, 3);
+  });
+
   it('use a percent burst as given', () => {
     const policy = policySchema.parse({ pacing: { burst: { percent: '5' } } });
     const p = paceWindow({
