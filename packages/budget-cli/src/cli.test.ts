@@ -40,7 +40,7 @@ afterAll(() => {
 });
 
 // Each local-mode command opens the embedded database: seconds apiece on a loaded two-core machine.
-describe('mosaic budget in local mode (embedded database in a temp dir)', { timeout: 300_000 }, () => {
+describe('mosaic budget in local mode (embedded database in a temp dir)', { timeout: 600_000 }, () => {
   it('creates accounts and echoes a resolved reset in the account zone and UTC', async () => {
     const r = await local([
       'set',

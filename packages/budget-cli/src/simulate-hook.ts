@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
+import { registerSimulateCommand } from './commands/simulate/index.js';
 
-/**
- * Mounts `budget simulate` from commands/simulate (built by the simulator's owner). Until that
- * command exists this registers nothing, so the rest of the CLI builds and ships without it.
- */
-export function registerSimulate(_budget: Command): void {}
+/** Mounts `budget simulate`, built by the simulator's owner in commands/simulate. */
+export function registerSimulate(budget: Command): void {
+  registerSimulateCommand(budget);
+}

@@ -2,18 +2,19 @@ import { z } from 'zod';
 import { labelSchema, timezoneSchema } from '@mosaic/budget-core';
 import type { Runner } from '../../action.js';
 import { parseFlags } from '../../flags.js';
-import { call } from '../../transport/call.js';
+import { CliError, EXIT } from '../../errors.js';
+import { call, query } from '../../transport/call.js';
 import { localZone } from '../../when.js';
 import { stepInWords, type WireTraceStep } from './words.js';
 
 interface DecisionRecord {
-  taskId?: string;
+  taskId: string;
   decision: string;
   account?: string;
   model?: string;
   reason: string;
   retryAt?: string;
-  decidedAt?: string;
+  createdAt?: string;
   trace?: WireTraceStep[];
 }
 
@@ -23,7 +24,19 @@ export const run: Runner = async (ctx, raw, args) => {
   const taskId = parseFlags(labelSchema, args[0], 'mosaic budget explain <taskId>');
   const zone = f.timezone ?? localZone();
   const t = await ctx.transport();
-  const d = await call<DecisionRecord>(t, 'GET', `/v1/decisions/${encodeURIComponent(taskId)}`);
+  // The audit trail is listed newest first; the task's latest decision is the first that names it.
+  const { decisions } = await call<{ decisions: DecisionRecord[] }>(
+    t,
+    'GET',
+    `/v1/decisions${query({ limit: 500 })}`,
+  );
+  const d = decisions.find((x) => x.taskId === taskId);
+  if (!d) {
+    throw new CliError('BUDGET_ERR_NOT_FOUND', `no gate decision for task "${taskId}" among the latest 500`, {
+      exit: EXIT.rejected,
+      hint: 'check the task id given to `mosaic budget gate --task`',
+    });
+  }
   if (ctx.json) {
     ctx.printJson(d);
     return;

@@ -8,17 +8,17 @@ import { relative } from '../../when.js';
 
 /** A queue entry as the service reports it (fields the table shows; the rest is kept for --json). */
 interface QueueEntry {
-  id?: string;
-  queueId?: string;
-  taskId?: string;
+  id: string;
+  taskId: string;
+  status: string;
   account?: string;
   model?: string;
-  urgency?: string;
-  state?: string;
+  priority?: number;
   retryAt?: string;
-  createdAt?: string;
-  enqueuedAt?: string;
-  reason?: string;
+  deadline?: string;
+  reason: string;
+  reservationId?: string;
+  createdAt: string;
 }
 
 const flagsSchema = z.object({ wait: z.coerce.number().int().min(0).max(60).optional() });
@@ -42,34 +42,35 @@ export const run: Runner = async (ctx, raw, args) => {
     if (ctx.json) ctx.printJson(entry);
     else {
       ctx.print(
-        `${id}: ${entry.state ?? '?'} — task ${entry.taskId ?? '?'} on ${entry.account ?? '?'}/${entry.model ?? '?'}, retry ${when(entry.retryAt, now)}`,
+        `${id}: ${entry.status} — task ${entry.taskId} on ${entry.account ?? '?'}/${entry.model ?? '?'}, retry ${when(entry.retryAt, now)}`,
       );
-      if (entry.reason) ctx.print(entry.reason);
+      ctx.print(entry.reason);
+      if (entry.reservationId) ctx.print(`reservation ${entry.reservationId}`);
     }
     return;
   }
-  const body = await call<{ entries?: QueueEntry[] }>(t, 'GET', '/v1/queue');
+  const body = await call<{ accounts: { account: string; waiting: QueueEntry[] }[] }>(t, 'GET', '/v1/queue');
   if (ctx.json) {
     ctx.printJson(body);
     return;
   }
-  const entries = body.entries ?? [];
+  const entries = body.accounts.flatMap((a) => a.waiting);
   if (entries.length === 0) {
     ctx.print('the queue is empty');
     return;
   }
   ctx.print(
     table(
-      ['ID', 'TASK', 'ACCOUNT', 'MODEL', 'URGENCY', 'STATE', 'RETRY', 'WAITING'],
+      ['ID', 'TASK', 'ACCOUNT', 'MODEL', 'PRIORITY', 'RETRY', 'WAITING', 'REASON'],
       entries.map((e) => [
-        e.id ?? e.queueId ?? '-',
-        e.taskId ?? '-',
+        e.id,
+        e.taskId,
         e.account ?? '-',
         e.model ?? '-',
-        e.urgency ?? '-',
-        e.state ?? 'waiting',
+        String(e.priority ?? '-'),
         when(e.retryAt, now),
-        when(e.enqueuedAt ?? e.createdAt, now).replace(' ago', ''),
+        when(e.createdAt, now).replace(' ago', ''),
+        e.reason,
       ]),
     ),
   );

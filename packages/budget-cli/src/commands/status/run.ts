@@ -34,15 +34,11 @@ export interface PaceAccount {
 }
 
 interface QueueBody {
-  entries?: { account?: string }[];
-  accounts?: { account: string; waiting: number }[];
+  accounts?: { account: string; waiting: unknown[] }[];
 }
 
 function depthByAccount(q: QueueBody): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const a of q.accounts ?? []) out.set(a.account, a.waiting);
-  for (const e of q.entries ?? []) if (e.account) out.set(e.account, (out.get(e.account) ?? 0) + 1);
-  return out;
+  return new Map((q.accounts ?? []).map((a) => [a.account, a.waiting.length]));
 }
 
 function fmt(text: string | undefined, digits = 1): string {
