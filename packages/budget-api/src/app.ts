@@ -2,6 +2,7 @@ import Fastify, {
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
+  type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
@@ -16,6 +17,7 @@ import type { Database } from './db/database.js';
 import { BudgetApiError, problem, type ErrorCode, type ProblemIssue } from './errors.js';
 import { hasScope, type Principal, type Scope } from './auth/scopes.js';
 import { verifyToken } from './auth/tokens.js';
+import { AuthThrottle, scrubTokens } from './auth/auth-throttle.js';
 import { isDatabaseDown } from './db/errors.js';
 import { healthRoutes } from './routes/health.js';
 import { registerRoutes } from './routes/register.js';
@@ -57,6 +59,8 @@ export interface AppDeps {
   bodyLimit?: number;
   /** Start the reservation-expiry and queue-admission timer (default true; tests may drive it by hand). */
   background?: boolean;
+  /** Failed authentications one client address may make per minute before it gets 429 (default 20). */
+  authFailuresPerMinute?: number;
   /** Serve `/metrics` without a token, all tenants (default: `BUDGET_METRICS_PUBLIC`, else false). */
   metricsPublic?: boolean;
 }
@@ -70,6 +74,17 @@ export const LOG_REDACT_PATHS = [
   'token',
   '*.token',
 ];
+
+/** The request as logged: the default fields, with token-shaped text blanked from the URL. */
+function serializeRequest(request: FastifyRequest): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: scrubTokens(request.url),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
 
 function sendProblem(
   reply: FastifyReply,
@@ -87,6 +102,9 @@ function sendProblem(
   ) {
     void reply.header('retry-after', '5');
   }
+  if (code === 'BUDGET_ERR_RATE_LIMITED') {
+    void reply.header('retry-after', String(Number(extra?.retryAfterSeconds ?? 60)));
+  }
   return reply.status(doc.status).type('application/problem+json').send(doc);
 }
 
@@ -97,7 +115,11 @@ function sendProblem(
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.logger ?? false,
+    // A token a client misplaced in the URL must not reach the log either.
+    logger:
+      deps.logger && typeof deps.logger === 'object'
+        ? ({ serializers: { req: serializeRequest }, ...deps.logger } as FastifyServerOptions['logger'])
+        : (deps.logger ?? false),
     bodyLimit: deps.bodyLimit ?? 16 * 1024 * 1024,
     // Request ids in logs, never headers: the default serializer logs method, url and ip only.
     disableRequestLogging: false,
@@ -178,6 +200,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ),
   );
 
+  const throttle = new AuthThrottle(deps.authFailuresPerMinute ?? 20);
   // Authentication: every route that declares a scope needs a bearer token with it (or the local principal).
   app.addHook('onRequest', async (request) => {
     const scope = request.routeOptions.config.scope;
@@ -187,13 +210,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (header === undefined && deps.localPrincipal) {
       principal = deps.localPrincipal;
     } else {
+      // A client that keeps failing is refused before its guesses reach the token table.
+      const wait = throttle.blockedFor(request.ip, Date.now());
+      if (wait > 0) {
+        throw new BudgetApiError(
+          'BUDGET_ERR_RATE_LIMITED',
+          `too many failed authentication attempts from this client; retry in ${wait} s`,
+          { extra: { retryAfterSeconds: wait } },
+        );
+      }
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
       if (!match?.[1]) {
+        throttle.fail(request.ip, Date.now());
         throw new BudgetApiError('BUDGET_ERR_UNAUTHENTICATED', 'send "Authorization: Bearer <token>"');
       }
       principal = await verifyToken(deps.database.db, match[1]);
-      if (!principal)
+      if (!principal) {
+        throttle.fail(request.ip, Date.now());
         throw new BudgetApiError('BUDGET_ERR_UNAUTHENTICATED', 'the token is unknown or revoked');
+      }
     }
     if (!hasScope(principal, scope)) {
       throw new BudgetApiError('BUDGET_ERR_FORBIDDEN', `this route needs the "${scope}" scope`);

@@ -8,6 +8,10 @@ export const ERROR_CODES = {
   BUDGET_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be application/json' },
   BUDGET_ERR_UNAUTHENTICATED: { status: 401, title: 'A valid bearer token is required' },
   BUDGET_ERR_FORBIDDEN: { status: 403, title: 'The token lacks the scope this route needs' },
+  BUDGET_ERR_RATE_LIMITED: {
+    status: 429,
+    title: 'Too many failed authentication attempts from this client; retry later',
+  },
   BUDGET_ERR_NOT_FOUND: { status: 404, title: 'No such resource' },
   BUDGET_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   BUDGET_ERR_UNKNOWN_ACCOUNT: {

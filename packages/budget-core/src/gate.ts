@@ -7,7 +7,7 @@ import type { Estimate, Policy } from './policy.js';
 import type { AccountSnapshot, PeriodTotals, Snapshot } from './snapshot.js';
 import type { Trace, TraceStep } from './trace.js';
 import type { WindowSpec } from './window.js';
-import { ZERO, dec } from './money.js';
+import { ZERO } from './money.js';
 import { DEFAULT_PRICES, estimateUsd, priceTable, type PriceTable } from './prices.js';
 import {
   activeAuthorizations,
@@ -25,16 +25,12 @@ import { ceilingPeriodBounds } from './ceiling-period.js';
  */
 export const CONCURRENCY_RETRY_MS = 30_000;
 
-const ONE = dec(1);
-
 /** A window that paces a model on an account, with its numbers computed once per account. */
 interface PacedWindow {
   spec: WindowSpec;
   h: WindowHeadroom;
   /** The headroom as trace text, shared by every model tested against this window. */
   headroom: string;
-  /** headroom / 100, computed only when accounts are ranked. */
-  frac?: Decimal;
 }
 
 /** A hard USD ceiling as it applies to one account now. */
@@ -45,8 +41,8 @@ interface CeilingCheck {
   usedUsd: Decimal;
   totals: PeriodTotals | undefined;
   ceiling: Ceiling;
-  /** (limit − used) / limit, computed only when accounts are ranked. */
-  frac?: Decimal;
+  /** 100 × (limit − used) / limit, computed only when accounts are ranked. */
+  leftPercent?: Decimal;
 }
 
 /** Everything about one account that does not depend on the model. */
@@ -72,7 +68,7 @@ interface CandidateEval {
   fits: boolean;
   /** The plain-words reason it does not fit, with its numbers. */
   why?: string;
-  /** min over counted windows of headroom/100 and over ceilings of remaining/limit (computed when ranking). */
+  /** The routing score in percent (see scoreOf), computed only when ranking. */
   score?: Decimal;
 }
 
@@ -406,18 +402,22 @@ function ceilingCheck(
   return { scope, limitUsd, usedUsd, totals, ceiling };
 }
 
-/** The routing score of a candidate: the smallest remaining fraction among its counted windows and ceilings. */
+/**
+ * The routing score of a candidate, in percent: the smallest of its counted windows' headroom and
+ * its ceilings' remaining share. Both are "% of the limit still usable now", so they compare.
+ */
 function scoreOf(c: CandidateEval): Decimal {
   if (c.score) return c.score;
-  let score = ONE;
+  let score = LIMIT_PERCENT;
   for (const [i, w] of c.acct.windows.entries()) {
     if (c.percents[i] === undefined) continue;
-    w.frac ??= w.h.headroomPercent.div(LIMIT_PERCENT);
-    if (w.frac.lt(score)) score = w.frac;
+    if (w.h.headroomPercent.lt(score)) score = w.h.headroomPercent;
   }
   for (const ch of c.acct.ceilings) {
-    ch.frac ??= ch.limitUsd.isZero() ? ZERO : ch.limitUsd.minus(ch.usedUsd).div(ch.limitUsd);
-    if (ch.frac.lt(score)) score = ch.frac;
+    ch.leftPercent ??= ch.limitUsd.isZero()
+      ? ZERO
+      : ch.limitUsd.minus(ch.usedUsd).times(LIMIT_PERCENT).div(ch.limitUsd);
+    if (ch.leftPercent.lt(score)) score = ch.leftPercent;
   }
   c.score = score;
   return score;
@@ -434,7 +434,7 @@ function byScore(run: GateRun, cands: CandidateEval[]): CandidateEval[] {
     rule: 'route.rank',
     outcome: 'info',
     model: cands[0]?.model ?? '',
-    numbers: Object.fromEntries(cands.map((c) => [c.acct.id, pct(scoreOf(c).times(100))])),
+    numbers: Object.fromEntries(cands.map((c) => [c.acct.id, pct(scoreOf(c))])),
   });
   return cands;
 }
