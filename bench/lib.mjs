@@ -1,0 +1,214 @@
+// Shared helpers of the bench suites: processes, databases, statistics, results.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+/** The repository root. */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** Scratch space of the bench (git-ignored): generated data, ccusage, results. */
+export const WORK = join(ROOT, 'bench', '.work');
+/** Where each suite leaves its JSON result for the report. */
+export const RESULTS = join(WORK, 'results');
+/** The PostgreSQL server the bench creates its own databases in. */
+export const PG_ADMIN_URL =
+  process.env.MOSAIC_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** Whether `--quick` (smaller sizes, shorter runs) was asked for. */
+export const QUICK = process.argv.includes('--quick') || process.env.MOSAIC_BENCH_QUICK === '1';
+
+/** The machine the figures come from. */
+export function machine() {
+  let load = '';
+  try {
+    load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {
+    load = 'unknown';
+  }
+  let pgVersion = 'unknown';
+  try {
+    pgVersion = execFileSync('psql', [PG_ADMIN_URL, '-Atc', 'show server_version'], {
+      encoding: 'utf8',
+    }).trim();
+  } catch {
+    /* reported as unknown */
+  }
+  return {
+    nproc: Number(execFileSync('nproc', { encoding: 'utf8' }).trim()),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    postgres: pgVersion,
+    loadavg: load,
+    at: new Date().toISOString(),
+  };
+}
+
+/** Median of numbers. */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Writes a suite's result where the report finds it. */
+export function saveResult(suite, data) {
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(
+    join(RESULTS, `${suite}.json`),
+    JSON.stringify({ suite, quick: QUICK, machine: machine(), ...data }, null, 2),
+  );
+}
+
+/** A database URL on the bench server. */
+export function dbUrl(name) {
+  const u = new URL(PG_ADMIN_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Drops and creates a database (bench databases only: their names start with `bench_`). */
+export async function freshDb(name) {
+  if (!name.startsWith('bench_')) throw new Error(`refusing to recreate ${name}: not a bench database`);
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await c.connect();
+  await c.query(`drop database if exists ${name} with (force)`);
+  await c.query(`create database ${name}`);
+  await c.end();
+  return dbUrl(name);
+}
+
+/** Runs SQL on a database and returns the rows. */
+export async function query(url, text, params = []) {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(text, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+/** Runs a process to completion; resolves with its stdout (rejects on a non-zero exit). */
+export function run(cmd, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve({ stdout: out, stderr: err })
+        : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(-2000)}`)),
+    );
+  });
+}
+
+/** Runs a node script that prints one JSON line; resolves with the parsed object. */
+export async function runJson(script, args, options = {}) {
+  const { stdout } = await run(process.execPath, [script, ...args], { cwd: ROOT, ...options });
+  const line = stdout.trim().split('\n').filter(Boolean).pop();
+  return JSON.parse(line);
+}
+
+/** Starts the bench server (bench/server.mjs) and waits for its ready line. */
+export function startServer(args, nodeArgs = []) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bench', 'server.mjs'), ...args], {
+      cwd: WORK,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let buf = '';
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.stdout.on('data', (d) => {
+      buf += d;
+      const line = buf.split('\n').find((l) => l.startsWith('{'));
+      if (line) {
+        const info = JSON.parse(line);
+        resolve({
+          ...info,
+          child,
+          rss: () => procStatus(child.pid),
+          stop: () =>
+            new Promise((res) => {
+              if (child.exitCode !== null) return res();
+              child.once('exit', () => res());
+              child.kill('SIGTERM');
+            }),
+        });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`bench server exited ${code}: ${err.slice(-2000)}`)));
+  });
+}
+
+/** VmRSS and VmHWM (peak) of a process, in MB. */
+export function procStatus(pid) {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(text)?.[1] ?? NaN);
+  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+}
+
+/** Runs autocannon from a second process against a running bench server. */
+export function load(server, route, shape, seconds, connections = 32, accounts = 100) {
+  return runJson(join(ROOT, 'bench', 'load.mjs'), [
+    '--url',
+    server.url,
+    '--token',
+    server.token,
+    '--route',
+    route,
+    '--shape',
+    shape,
+    '--seconds',
+    String(seconds),
+    '--connections',
+    String(connections),
+    '--accounts',
+    String(accounts),
+  ]);
+}
+
+/** Loads each route briefly before anything is measured: JIT, pools and the config cache warm up. */
+export async function warmUp(server, routes, seconds = 2) {
+  for (const route of routes) await load(server, route, 'spread', seconds, 8);
+}
+
+/** Runs pgbench with a custom script; returns transactions per second (excluding connection setup). */
+export async function pgbench(url, script, clients, seconds) {
+  const file = join(WORK, `pgbench-${clients}-${Math.random().toString(36).slice(2)}.sql`);
+  writeFileSync(file, script);
+  const u = new URL(url);
+  const { stdout } = await run('pgbench', [
+    '-n',
+    '-f',
+    file,
+    '-c',
+    String(clients),
+    '-j',
+    String(Math.min(clients, 2)),
+    '-T',
+    String(seconds),
+    '-h',
+    u.hostname,
+    '-p',
+    u.port || '5432',
+    '-U',
+    decodeURIComponent(u.username || 'postgres'),
+    u.pathname.slice(1),
+  ]);
+  const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1];
+  const lat = /latency average = ([\d.]+) ms/.exec(stdout)?.[1];
+  return { tps: Number(tps), latencyAvgMs: Number(lat) };
+}
+
+/** Formats a number for the report. */
+export function fmt(x, digits = 0) {
+  if (x === undefined || x === null || Number.isNaN(x)) return 'n/a';
+  return Number(x).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}

@@ -1,0 +1,75 @@
+// Counts the database round trips of one gate request (and of its release), in process through
+// `app.inject`, by wrapping pg's Client#query: the statements a decision costs, in order. The
+// service's pg is the same module instance as this one (pnpm links one pg@8 into both).
+import pg from 'pg';
+import { buildApp, createToken, migrate, openDatabase } from '../packages/budget-api/dist/index.js';
+
+/** Round trips of a gate request and its release, with the statements of the last one sampled. */
+export async function countRoundTrips(url, accounts = 100, samples = 5) {
+  const original = pg.Client.prototype.query;
+  let log = [];
+  pg.Client.prototype.query = function (...args) {
+    const text = typeof args[0] === 'string' ? args[0] : args[0]?.text;
+    log.push(String(text).replace(/\s+/g, ' ').slice(0, 110));
+    return original.apply(this, args);
+  };
+  const database = await openDatabase({ databaseUrl: url });
+  try {
+    await migrate(database.db);
+    const { token } = await createToken(database.db, { tenant: 'bench', scopes: ['admin'] });
+    const app = await buildApp({ database, logger: false, background: false });
+    const headers = { authorization: `Bearer ${token}` };
+    for (let i = 0; i < accounts; i++) {
+      await app.inject({
+        method: 'PUT',
+        url: `/v1/accounts/acct-${i}`,
+        headers,
+        payload: {
+          id: `acct-${i}`,
+          provider: 'anthropic',
+          kind: 'api',
+          models: ['claude-sonnet-4'],
+          ceiling: { usd: '1000000000', period: 'P1M' },
+        },
+      });
+    }
+    const out = {};
+    for (const shape of ['hot', 'spread']) {
+      let gate = [];
+      let release = [];
+      for (let k = 0; k < samples; k++) {
+        log = [];
+        const res = await app.inject({
+          method: 'POST',
+          url: '/v1/gate',
+          headers,
+          payload: {
+            taskId: `rt-${shape}-${k}`,
+            taskClass: 'feature',
+            model: 'claude-sonnet-4',
+            account: shape === 'hot' ? 'acct-0' : `acct-${k + 1}`,
+            estimate: { usd: '0.01' },
+            agent: 'bench',
+            host: 'bench-host',
+          },
+        });
+        gate = log;
+        log = [];
+        const id = res.json().reservationId;
+        await app.inject({ method: 'POST', url: `/v1/reservations/${id}/release`, headers });
+        release = log;
+      }
+      out[shape] = {
+        gate: gate.length,
+        release: release.length,
+        gateStatements: gate,
+        releaseStatements: release,
+      };
+    }
+    await app.close();
+    return out;
+  } finally {
+    pg.Client.prototype.query = original;
+    await database.close();
+  }
+}
