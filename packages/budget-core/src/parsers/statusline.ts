@@ -1,6 +1,5 @@
 import { DateTime } from 'luxon';
-import { z } from 'zod';
-import { dec } from '../money.js';
+import { Decimal } from 'decimal.js';
 import { WINDOW_NAMES, type SignalDraft } from './signal-draft.js';
 
 /** What a Claude Code status-line refresh tells us. */
@@ -11,35 +10,35 @@ export interface StatusLineInput {
   signals: SignalDraft[];
 }
 
-const limitSchema = z
-  .object({ used_percentage: z.number().nonnegative(), resets_at: z.number().positive().optional() })
-  .nullish()
-  .catch(undefined);
+// Hand-written checks rather than zod: this module is the core's light entry point
+// (`@mosaic/budget-core/statusline`), loaded on every prompt, and zod's start-up cost dominates it.
+function record(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
+}
 
-// Only the fields we use; the rest of the status-line object changes between Claude Code versions.
-const statusSchema = z.object({
-  session_id: z.string().optional().catch(undefined),
-  model: z
-    .union([z.string(), z.object({ id: z.string().optional(), display_name: z.string().optional() })])
-    .optional()
-    .catch(undefined),
-  rate_limits: z
-    .object({ five_hour: limitSchema, seven_day: limitSchema })
-    .partial()
-    .nullish()
-    .catch(undefined),
-});
+function finite(v: unknown, min: number): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v >= min ? v : undefined;
+}
 
-function toSignal(w: z.output<typeof limitSchema>, window: string, now: DateTime): SignalDraft | undefined {
-  if (!w) return undefined;
+// Unix seconds beyond this are corrupt input, not a reset (year 2200).
+const MAX_UNIX_SECONDS = 7_258_118_400;
+
+function toSignal(v: unknown, window: string, now: DateTime): SignalDraft | undefined {
+  const w = record(v);
+  const used = finite(w?.used_percentage, 0);
+  if (used === undefined || used > 1000) return undefined;
   const s: SignalDraft = {
     window,
-    usedPercent: dec(String(w.used_percentage)),
+    usedPercent: new Decimal(String(used)),
     confidence: 'provider',
     observedAt: now,
     source: 'statusline',
   };
-  if (w.resets_at !== undefined) s.resetAt = DateTime.fromSeconds(w.resets_at, { zone: 'utc' });
+  const resets = finite(w?.resets_at, 1);
+  if (resets !== undefined && resets < MAX_UNIX_SECONDS)
+    s.resetAt = DateTime.fromSeconds(resets, { zone: 'utc' });
   return s;
 }
 
@@ -50,16 +49,18 @@ function toSignal(w: z.output<typeof limitSchema>, window: string, now: DateTime
  * must always print something.
  */
 export function parseStatusLine(json: unknown, options: { now: DateTime }): StatusLineInput {
-  const parsed = statusSchema.safeParse(json);
-  if (!parsed.success) return { signals: [] };
-  const d = parsed.data;
+  const d = record(json);
+  if (!d) return { signals: [] };
+  const limits = record(d.rate_limits);
   const signals = [
-    toSignal(d.rate_limits?.five_hour, WINDOW_NAMES.fiveHour, options.now),
-    toSignal(d.rate_limits?.seven_day, WINDOW_NAMES.sevenDay, options.now),
+    toSignal(limits?.five_hour, WINDOW_NAMES.fiveHour, options.now),
+    toSignal(limits?.seven_day, WINDOW_NAMES.sevenDay, options.now),
   ].filter((s): s is SignalDraft => s !== undefined);
   const out: StatusLineInput = { signals };
-  if (d.session_id) out.sessionId = d.session_id;
-  const model = typeof d.model === 'string' ? d.model : (d.model?.id ?? d.model?.display_name);
-  if (model) out.model = model;
+  if (typeof d.session_id === 'string' && d.session_id !== '') out.sessionId = d.session_id;
+  const m = d.model;
+  const mo = record(m);
+  const model = typeof m === 'string' ? m : typeof mo?.id === 'string' ? mo.id : mo?.display_name;
+  if (typeof model === 'string' && model !== '') out.model = model;
   return out;
 }

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { parseStatusLine, type SignalDraft } from '@mosaic/budget-core';
+import { parseStatusLine, type SignalDraft } from '@mosaic/budget-core/statusline';
 import type { Runner } from '../../action.js';
 import type { CommandContext } from '../../context.js';
 import { call, query } from '../../transport/call.js';
