@@ -40,8 +40,29 @@ export interface DashboardWindow {
   usage: ChartPoint[];
   /** The ideal line over the previous and current period (0 at each start, 100 at each reset). */
   ideal: ChartPoint[];
+  /**
+   * The projection from now at the period's average rate, up to the exhaustion or the reset,
+   * whichever comes first (empty before any usage).
+   */
+  projection: ChartPoint[];
   /** Resets shown on the chart, Unix seconds. */
   resets: number[];
+}
+
+/** The projected usage line: from (now, U) straight to 100% at the projected exhaustion, cut at the reset. */
+function projectionLine(
+  nowMs: number,
+  used: number,
+  exhaustionMs: number | undefined,
+  resetMs: number,
+): ChartPoint[] {
+  if (exhaustionMs === undefined || exhaustionMs <= nowMs) return [];
+  const endMs = Math.min(exhaustionMs, resetMs);
+  const atEnd = used + ((100 - used) * (endMs - nowMs)) / (exhaustionMs - nowMs);
+  return [
+    [seconds(nowMs), used],
+    [seconds(endMs), atEnd],
+  ];
 }
 
 /** One account on the dashboard. */
@@ -123,10 +144,11 @@ export async function dashboardPace(
         .map((s) => [seconds(instant(s.observed_at).toMillis()), numeric(s.used_percent).toNumber()]);
       // The chart ends at now with U as the core computes it (signalled plus unsignaled spend).
       usage.push([seconds(now.toMillis()), w.pace.usedPercent.toNumber()]);
-      const ideal = [
-        ...(prevMs !== undefined ? idealLine(prevMs, startMs) : []),
-        ...idealLine(startMs, resetMs),
-      ];
+      // The previous period's line ends a second before the reset so the chart shows its drop to 0.
+      const previous = prevMs !== undefined ? idealLine(prevMs, startMs) : [];
+      const last = previous.at(-1);
+      if (last) last[0] -= 1;
+      const ideal = [...previous, ...idealLine(startMs, resetMs)];
       const exhaustion = w.projectedExhaustionMs;
       windows.push({
         window: w.window,
@@ -144,6 +166,7 @@ export async function dashboardPace(
         exhaustsBeforeReset: exhaustion !== undefined && exhaustion < resetMs,
         usage,
         ideal,
+        projection: projectionLine(now.toMillis(), w.pace.usedPercent.toNumber(), exhaustion, resetMs),
         resets: [...(prevMs !== undefined ? [seconds(startMs)] : []), seconds(resetMs)],
       });
     }

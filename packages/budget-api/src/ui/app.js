@@ -82,13 +82,14 @@
 
   // uPlot wants one x array shared by every series: merge both series' instants, null where absent.
   function chartData(w) {
-    const xs = [...new Set([...w.ideal.map((p) => p[0]), ...w.usage.map((p) => p[0])])].sort((a, b) => a - b);
-    const ideal = new Map(w.ideal.map((p) => [p[0], p[1]]));
-    const usage = new Map(w.usage.map((p) => [p[0], p[1]]));
+    const series = [w.ideal, w.usage, w.projection];
+    const xs = [...new Set(series.flat().map((p) => p[0]))].sort((a, b) => a - b);
     return [
       xs,
-      xs.map((x) => (ideal.has(x) ? ideal.get(x) : null)),
-      xs.map((x) => (usage.has(x) ? usage.get(x) : null)),
+      ...series.map((points) => {
+        const at = new Map(points.map((p) => [p[0], p[1]]));
+        return xs.map((x) => (at.has(x) ? at.get(x) : null));
+      }),
     ];
   }
 
@@ -104,6 +105,14 @@
           {},
           { label: 'ideal', stroke: '#9ca3af', width: 2, dash: [6, 4], spanGaps: true },
           { label: 'used', stroke: '#1f6feb', width: 2, spanGaps: true, points: { show: true, size: 5 } },
+          {
+            label: 'projected',
+            stroke: '#b42318',
+            width: 1.5,
+            dash: [2, 3],
+            spanGaps: true,
+            points: { show: false },
+          },
         ],
         plugins: [resetLines(w.resets)],
       },
