@@ -118,11 +118,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // A token a client misplaced in the URL must not reach the log either.
     logger:
       deps.logger && typeof deps.logger === 'object'
-        ? ({ serializers: { req: serializeRequest }, ...deps.logger } as FastifyServerOptions['logger'])
+        ? { serializers: { req: serializeRequest }, ...deps.logger }
         : (deps.logger ?? false),
     bodyLimit: deps.bodyLimit ?? 16 * 1024 * 1024,
-    // Request ids in logs, never headers: the default serializer logs method, url and ip only.
-    disableRequestLogging: false,
+    // Ids are at most 128 characters; percent-encoding can triple that.
+    routerOptions: { maxParamLength: 512 },
+    // Errors the router raises before any handler (a too-long parameter, a bad URL encoding) are
+    // problem documents too.
+    frameworkErrors: (error, request, reply) => {
+      const code =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'BUDGET_ERR_URI_TOO_LONG' : 'BUDGET_ERR_VALIDATION';
+      const doc = problem(code, error.message, { instance: request.url.split('?')[0] ?? request.url });
+      // The framework hands a reply typed for no route in particular; any status and body are fine here.
+      void (reply as unknown as FastifyReply).status(doc.status).type('application/problem+json').send(doc);
+    },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<ZodTypeProvider>();

@@ -4,6 +4,7 @@ import type { ZodError } from 'zod';
 export const ERROR_CODES = {
   BUDGET_ERR_VALIDATION: { status: 400, title: 'The request does not match the schema' },
   BUDGET_ERR_MALFORMED_JSON: { status: 400, title: 'The request body is not valid JSON' },
+  BUDGET_ERR_URI_TOO_LONG: { status: 414, title: 'A path parameter is too long' },
   BUDGET_ERR_BODY_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   BUDGET_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be application/json' },
   BUDGET_ERR_UNAUTHENTICATED: { status: 401, title: 'A valid bearer token is required' },
