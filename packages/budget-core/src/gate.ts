@@ -189,10 +189,7 @@ class GateRun {
     const bypass = this.bypassLevel && auth.bypass;
     const windows: PacedWindow[] = [];
     // Windows are evaluated in name order so the trace does not depend on input order.
-    const specs =
-      account.windows.length > 1
-        ? [...account.windows].sort((a, b) => (a.name < b.name ? -1 : 1))
-        : account.windows;
+    const specs = windowsByName(account);
     for (const spec of specs) {
       const state = snap.windows.find((w) => w.name === spec.name);
       // A window with no signal is not paced: the provider gave nothing to pace against.
@@ -389,6 +386,18 @@ class GateRun {
     }
     return { usd: c.usd, windows };
   }
+}
+
+const sortedWindows = new WeakMap<AccountSnapshot['account'], WindowSpec[]>();
+/** An account's window specs in name order, memoised per account object (accounts are immutable values). */
+function windowsByName(account: AccountSnapshot['account']): WindowSpec[] {
+  if (account.windows.length < 2) return account.windows;
+  let v = sortedWindows.get(account);
+  if (!v) {
+    v = [...account.windows].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    sortedWindows.set(account, v);
+  }
+  return v;
 }
 
 function ceilingCheck(

@@ -43,6 +43,17 @@ const MAX_ROLL_PERIODS = 100_000;
 const MEMO_CAP = 512;
 const memo = new WeakMap<Duration, Map<string, number>>();
 
+const lenMemo = new WeakMap<Duration, number>();
+/** A duration's nominal length in ms (memoised: luxon recomputes it from its units on every call). */
+function lengthMs(length: Duration): number {
+  let v = lenMemo.get(length);
+  if (v === undefined) {
+    v = length.toMillis();
+    lenMemo.set(length, v);
+  }
+  return v;
+}
+
 /** `anchor + length × k`, computed on the calendar of the anchor's zone (keeps local time across DST). */
 export function addPeriods(anchor: DateTime, length: Duration, k: number): DateTime {
   if (k === 0) return anchor;
@@ -94,7 +105,7 @@ export function currentWindowMs(
   held: HeldWindow | undefined,
   nowMs: number,
 ): EffectiveWindowMs {
-  const lenMs = spec.length.toMillis();
+  const lenMs = lengthMs(spec.length);
   const observedMs = held?.observedAt ? held.observedAt.toMillis() : Number.NaN;
   // NaN compares false, so a window with no observation never carries a signal.
   const result = (startMs: number, resetMs: number, confidence: Confidence, basis: WindowBasis) => ({
