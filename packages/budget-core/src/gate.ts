@@ -366,8 +366,10 @@ class GateRun {
       if (ch.usedUsd.plus(c.usd).lte(ch.limitUsd)) continue;
       // A task larger than a whole period's ceiling never fits; otherwise it fits in the next period.
       if (c.usd.gt(ch.ceiling.usd.plus(c.acct.auth.overspendUsd))) return undefined;
-      const end =
-        ch.totals?.end ?? ceilingPeriodBounds(ch.ceiling.period, c.acct.snap.account.timezone, this.now).end;
+      // Without totals from the register, the period is computed here: an account's in its own
+      // zone, a provider's (which spans accounts in several zones) in UTC, as the register does.
+      const zone = ch.scope === 'account' ? c.acct.snap.account.timezone : 'UTC';
+      const end = ch.totals?.end ?? ceilingPeriodBounds(ch.ceiling.period, zone, this.now).end;
       if (end.toMillis() > at) at = end.toMillis();
     }
     if (c.acct.busy && this.nowMs + CONCURRENCY_RETRY_MS > at) at = this.nowMs + CONCURRENCY_RETRY_MS;
