@@ -163,6 +163,18 @@ function ingestSection(r) {
     `| service / COPY | ${ratio(r.ratio)} | ≥ 0.4 | ${verdict(r.ratio >= 0.4)} |`,
     `| replay / first ingest | ${ratio(r.replayOverApi)} | ≥ 1.0 | ${verdict(r.replayOverApi >= 1)} |`,
     '',
+    ...(r.profile
+      ? [
+          `Profile of the service during 5 more batches (busy ${fmt(r.profile.busyMs)} ms): by area ${r.profile.areas
+            .slice(0, 6)
+            .map((a) => `${a.name} ${fmt(a.pct, 0)} %`)
+            .join(', ')}; the project's costliest functions (inclusive) ${(r.profile.project ?? [])
+            .slice(0, 5)
+            .map((a) => `\`${a.name}\` ${fmt(a.pct, 0)} %`)
+            .join(', ')}.`,
+          '',
+        ]
+      : []),
   ];
 }
 

@@ -6,6 +6,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { QUICK, WORK, freshDb, median, query, run, saveResult, startServer } from '../lib.mjs';
+import { summarise } from '../profile-summary.mjs';
 
 const BATCH = 1_000;
 const BATCHES = QUICK ? 10 : 30;
@@ -93,6 +94,18 @@ try {
     rmSync(csv, { force: true });
     rounds.push({ api, replay, copy });
   }
+  // Where the service's time goes, profiled apart from the measured rounds (fresh keys).
+  const call = (path, body) =>
+    fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const file = join(WORK, 'ingest.cpuprofile');
+  await call('/bench/profile/start', {});
+  await post(server, batches('p').slice(0, 5));
+  await call('/bench/profile/stop', { file });
+  rounds.profile = summarise(file);
 } finally {
   await server.stop();
 }
@@ -108,5 +121,6 @@ saveResult('ingest', {
   copyRps,
   ratio: apiRps / copyRps,
   replayOverApi: replayRps / apiRps,
+  profile: rounds.profile,
 });
 log('done');
