@@ -1,5 +1,5 @@
 import type { Decimal } from 'decimal.js';
-import { DateTime } from 'luxon';
+import type { DateTime } from 'luxon';
 import { dec } from './money.js';
 
 /**
@@ -34,8 +34,8 @@ interface Anchor {
   usedPercent: number;
   /** Ledger spend on the window's models, cumulative, as a decimal string. */
   cumulativeUsd: string;
-  observedAt: string;
-  resetAt?: string;
+  observedAtMs: number;
+  resetAtMs?: number;
 }
 
 /** What has been learnt about one window of one account; plain JSON. */
@@ -93,16 +93,15 @@ function anchorOf(
   usedPercent = obs.usedPercent.toNumber(),
   usd = obs.cumulativeUsd,
 ): Anchor {
-  const a: Anchor = { usedPercent, cumulativeUsd: usd.toString(), observedAt: obs.observedAt.toISO() ?? '' };
-  if (obs.resetAt) a.resetAt = obs.resetAt.toISO() ?? '';
+  const a: Anchor = { usedPercent, cumulativeUsd: usd.toString(), observedAtMs: obs.observedAt.toMillis() };
+  if (obs.resetAt) a.resetAtMs = obs.resetAt.toMillis();
   return a;
 }
 
 function isReset(anchor: Anchor, obs: CalibrationObservation): boolean {
-  if (anchor.resetAt && obs.resetAt) {
+  if (anchor.resetAtMs !== undefined && obs.resetAt) {
     // A reset instant that moved forward by more than a minute is a new window instance.
-    const before = DateTime.fromISO(anchor.resetAt, { setZone: true }).toMillis();
-    if (obs.resetAt.toMillis() - before > 60_000) return true;
+    if (obs.resetAt.toMillis() - anchor.resetAtMs > 60_000) return true;
   }
   return obs.usedPercent.toNumber() < anchor.usedPercent - CALIBRATION_RESET_DROP_PERCENT;
 }
@@ -140,7 +139,7 @@ export function observeSignal(
   if (dp < CALIBRATION_MIN_SPAN_PERCENT) {
     // Not enough rise yet: keep the old anchor (a reset anchor is kept too) and wait.
     const kept: Anchor = { ...anchor };
-    if (obs.resetAt) kept.resetAt = obs.resetAt.toISO() ?? '';
+    if (obs.resetAt) kept.resetAtMs = obs.resetAt.toMillis();
     next = { ...cur, anchor: kept };
   } else if (du <= 0) {
     // The window rose with no ledger spend: usage outside the fleet. Nothing to fit; move on.

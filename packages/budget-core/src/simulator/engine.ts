@@ -5,7 +5,6 @@ import { HOUR_MS } from '../time.js';
 import { ZERO } from '../money.js';
 import { calibrationOf } from '../calibration.js';
 import { estimateError, estimatorCells, quantile } from '../estimator.js';
-import { ceilingPeriodBounds } from '../ceiling-period.js';
 import { expandDemand, minutesMs, type SimTask } from './demand.js';
 import type { UsagePoint, WindowInstance } from './provider.js';
 import type { Scenario } from './scenario.js';
@@ -64,6 +63,8 @@ export interface RunReport {
   momentumLostHours: number;
   /** Extension: true API-equivalent USD spent. */
   spendUsd: string;
+  /** Extension: the same per account (for an api account, real money). */
+  spendByAccount: Record<string, string>;
   /** Extension. */
   learning: LearningReport;
 }
@@ -121,7 +122,7 @@ function priorityOf(policy: Policy, task: SimTask): number {
 function ceilingFull(world: World, acct: SimAccount, nowMs: number): boolean {
   const c = acct.account.ceiling;
   if (!c) return false;
-  const b = ceilingPeriodBounds(c.period, acct.account.timezone, DateTime.fromMillis(nowMs, { zone: 'UTC' }));
+  const b = world.periodBounds(c.period, acct.account.timezone, DateTime.fromMillis(nowMs, { zone: 'UTC' }));
   return world.spendBetween(acct, b.start.toMillis(), b.end.toMillis()).gte(c.usd);
 }
 
@@ -152,18 +153,56 @@ function runOne(
   let t = world.startMs;
   const end = world.endMs;
 
+  // The queue is kept in offer order (priority, then age): arrivals are appended, and only an
+  // arrival that outranks the tail forces a re-sort, so a long backlog is not sorted on every event.
+  let unsorted = false;
+  // The earliest retryAt in the queue, recomputed after each pass (the only place retries change).
+  let minRetry = Number.POSITIVE_INFINITY;
+  // One waiting task per (class, model), for the momentum check.
+  const waitingKinds = new Map<string, SimTask>();
+  // How many tasks of each (class, model) wait, so a pass knows when every kind is blocked.
+  const kindCount = new Map<string, number>();
+  // Kinds that had to wait, with the world's version then and when they may be offered again.
+  const stillBlocked = new Map<string, { version: number; untilMs: number }>();
+  const kindOf = (t: SimTask) => `${t.taskClass}\u0000${t.model}`;
+  const leave = (t: SimTask) => {
+    const k = kindOf(t);
+    const n = (kindCount.get(k) ?? 0) - 1;
+    if (n <= 0) kindCount.delete(k);
+    else kindCount.set(k, n);
+  };
+  const enqueue = (w: Waiting) => {
+    const k = kindOf(w.task);
+    kindCount.set(k, (kindCount.get(k) ?? 0) + 1);
+    const tail = queue[queue.length - 1];
+    if (tail && priorityOf(policy, w.task) > priorityOf(policy, tail.task)) unsorted = true;
+    queue.push(w);
+  };
   const pass = (nowMs: number) => {
-    queue.sort(
-      (a, b) =>
-        priorityOf(policy, b.task) - priorityOf(policy, a.task) ||
-        a.task.atMs - b.task.atMs ||
-        (a.task.id < b.task.id ? -1 : 1),
-    );
+    if (unsorted) {
+      queue.sort(
+        (a, b) =>
+          priorityOf(policy, b.task) - priorityOf(policy, a.task) ||
+          a.task.atMs - b.task.atMs ||
+          (a.task.id < b.task.id ? -1 : 1),
+      );
+      unsorted = false;
+    }
     // Tasks of one class and model are alike to the gate (same learnt estimate, same routes): once
     // the first in line must wait, those behind it wait too, so they are not offered again.
     const blocked = new Set<string>();
+    for (const [k, b] of stillBlocked) {
+      // Nothing the strategy reads has changed since this kind had to wait, and its time has not come.
+      if (b.version === world.version && nowMs < b.untilMs) blocked.add(k);
+    }
+    stillBlocked.clear();
     const remaining: Waiting[] = [];
-    for (const w of queue) {
+    for (const [i, w] of queue.entries()) {
+      if (blocked.size === kindCount.size) {
+        // Every kind of task waiting is blocked: the rest of the queue keeps its place untouched.
+        for (let j = i; j < queue.length; j++) remaining.push(queue[j] as Waiting);
+        break;
+      }
       const key = `${w.task.taskClass}\u0000${w.task.model}`;
       if (blocked.has(key)) {
         remaining.push(w);
@@ -171,12 +210,14 @@ function runOne(
       }
       if (strategy !== 'paced' && w.task.deadlineMs !== undefined && nowMs > w.task.deadlineMs) {
         counts.refused++;
+        leave(w.task);
         continue;
       }
       const tokens = world.estimateTokens(w.task).central;
       const offer = choose(world, w.task, nowMs);
       if (offer.kind === 'refuse') {
         counts.refused++;
+        leave(w.task);
         continue;
       }
       if (offer.kind === 'wait') {
@@ -185,6 +226,7 @@ function runOne(
         // Never wake in the same instant: a wait with no better time is re-offered on the next change.
         w.retryAtMs = Math.max(offer.retryAtMs ?? Number.POSITIVE_INFINITY, nowMs + 60_000);
         blocked.add(key);
+        stillBlocked.set(key, { version: world.version, untilMs: w.retryAtMs });
         remaining.push(w);
         continue;
       }
@@ -201,6 +243,7 @@ function runOne(
       const kind =
         offer.kind === 'allow' ? 'allowed' : offer.kind === 'downgrade' ? 'downgraded' : 'rerouted';
       counts[kind]++;
+      leave(w.task);
       delays.push((nowMs - w.task.atMs) / 60_000);
       world.start({
         task: w.task,
@@ -214,19 +257,22 @@ function runOne(
       });
     }
     queue = remaining;
+    minRetry = Number.POSITIVE_INFINITY;
+    waitingKinds.clear();
+    for (const w of queue) {
+      if (w.retryAtMs < minRetry) minRetry = w.retryAtMs;
+      const key = `${w.task.taskClass}\u0000${w.task.model}`;
+      if (!waitingKinds.has(key)) waitingKinds.set(key, w.task);
+    }
   };
 
   const checkMomentum = (nowMs: number) => {
     const hour = Math.floor((nowMs - world.startMs) / HOUR_MS);
     if (lostHours.has(hour)) return;
-    const seen = new Set<string>();
-    for (const w of queue) {
-      const key = `${w.task.taskClass}\u0000${w.task.model}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
+    for (const [key, task] of waitingKinds) {
       let cands = candCache.get(key);
       if (!cands) {
-        cands = candidates(world, w.task);
+        cands = candidates(world, task);
         candCache.set(key, cands);
       }
       const stuck = cands.every(
@@ -246,11 +292,10 @@ function runOne(
     changed = world.emitSignals(t) || changed;
     while (next < tasks.length && (tasks[next]?.atMs ?? Infinity) <= t) {
       const task = tasks[next++];
-      if (task) queue.push({ task, retryAtMs: t, waited: false });
+      if (task) enqueue({ task, retryAtMs: t, waited: false });
       changed = true;
     }
-    if (changed || queue.some((w) => w.retryAtMs <= t) || world.nextResetMs(t - 1) === t) {
-      world.touch();
+    if (changed || minRetry <= t || world.nextResetMs(t - 1) === t) {
       pass(t);
     }
     checkMomentum(t);
@@ -261,7 +306,7 @@ function runOne(
       world.nextResetMs(t),
       world.startMs + (Math.floor((t - world.startMs) / HOUR_MS) + 1) * HOUR_MS,
     );
-    for (const w of queue) if (w.retryAtMs > t && w.retryAtMs < nextT) nextT = w.retryAtMs;
+    if (minRetry > t && minRetry < nextT) nextT = minRetry;
     if (nextT >= end) break;
     t = nextT;
   }
@@ -300,7 +345,11 @@ function runOne(
     maxLead: round4(i.maxLead),
   }));
   let spend = ZERO;
-  for (const a of world.accounts) for (const e of a.spend) spend = spend.plus(e.usd);
+  const spendByAccount: Record<string, string> = {};
+  for (const a of world.accounts) {
+    spend = spend.plus(world.totalSpend(a));
+    spendByAccount[a.account.id] = world.totalSpend(a).toFixed(2);
+  }
   const learning: LearningReport = { calibration: [], estimates: [] };
   for (const a of world.accounts) {
     for (const w of a.scenario.windows) {
@@ -326,6 +375,7 @@ function runOne(
     tasks: counts,
     momentumLostHours: lostHours.size,
     spendUsd: spend.toFixed(2),
+    spendByAccount,
     learning,
   };
   return { run, panels };

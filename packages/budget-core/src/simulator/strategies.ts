@@ -4,7 +4,6 @@ import type { ReservationAmount } from '../decision.js';
 import type { DispatchRequest } from '../dispatch.js';
 import { decide } from '../gate.js';
 import { candidateModels, mappedAccounts, resolveLadder } from '../ladder.js';
-import { ceilingPeriodBounds } from '../ceiling-period.js';
 import { ZERO, dec } from '../money.js';
 import { DAY_MS } from '../time.js';
 import { windowHeadroom } from '../headroom.js';
@@ -63,6 +62,24 @@ export const paced: Chooser = (world, task, nowMs) => {
 
 /** The (account, model) pairs a task may use, best first: the ladder from its model, accounts in routing order. */
 export function candidates(world: World, task: SimTask): { acct: SimAccount; model: string }[] {
+  // The candidates depend only on the policy and the accounts, fixed for a run: memoise per world.
+  let memo = candidateMemo.get(world);
+  if (!memo) {
+    memo = new Map();
+    candidateMemo.set(world, memo);
+  }
+  const key = `${task.taskClass}\u0000${task.model}`;
+  let hit = memo.get(key);
+  if (!hit) {
+    hit = computeCandidates(world, task);
+    memo.set(key, hit);
+  }
+  return hit;
+}
+
+const candidateMemo = new WeakMap<World, Map<string, { acct: SimAccount; model: string }[]>>();
+
+function computeCandidates(world: World, task: SimTask): { acct: SimAccount; model: string }[] {
   const snaps = world.accounts.map((a) => ({ account: a.account, windows: [], inflight: 0 }));
   const mapped = mappedAccounts(world.policy, task.taskClass, snaps);
   const models = candidateModels(resolveLadder(world.policy, task.taskClass, mapped), task.model);
@@ -79,7 +96,7 @@ export function candidates(world: World, task: SimTask): { acct: SimAccount; mod
 function ceilingRoom(world: World, acct: SimAccount, usd: Decimal, nowMs: number): boolean {
   const c = acct.account.ceiling;
   if (!c) return true;
-  const b = ceilingPeriodBounds(c.period, acct.account.timezone, DateTime.fromMillis(nowMs, { zone: 'UTC' }));
+  const b = world.periodBounds(c.period, acct.account.timezone, DateTime.fromMillis(nowMs, { zone: 'UTC' }));
   let used = world.spendBetween(acct, b.start.toMillis(), b.end.toMillis());
   for (const r of world.running) if (r.account === acct.account.id) used = used.plus(r.reserve.usd);
   return used.plus(usd).lte(c.usd);
@@ -109,6 +126,7 @@ function windowShares(world: World, acct: SimAccount, model: string, usd: Decima
  */
 function baseline(
   extra: (world: World, acct: SimAccount, model: string, usd: Decimal, nowMs: number) => boolean,
+  retryAt: (world: World, nowMs: number) => number | undefined = () => undefined,
 ): Chooser {
   return (world, task, nowMs) => {
     const tokens = world.estimateTokens(task).reserve;
@@ -125,7 +143,8 @@ function baseline(
         reserve: { usd, windows: windowShares(world, c.acct, c.model, usd, nowMs) },
       };
     }
-    return { kind: 'wait' };
+    const at = retryAt(world, nowMs);
+    return at === undefined ? { kind: 'wait' } : { kind: 'wait', retryAtMs: at };
   };
 }
 
@@ -140,35 +159,44 @@ export const greedy: Chooser = baseline(() => true);
 export function staticDailyCap(): Chooser {
   // Per (account, window): the engine's used % at the start of the current day (or period).
   const base = new Map<string, { dayMs: number; resetMs: number; used: Decimal }>();
-  return baseline((world, acct, model, usd, nowMs) => {
-    const tz = world.scenario.timezone;
-    const dayMs = DateTime.fromMillis(nowMs, { zone: tz }).startOf('day').toMillis();
-    for (const spec of acct.account.windows) {
-      const lenMs = spec.length.toMillis();
-      if (lenMs < DAY_MS || (spec.models && !spec.models.includes(model))) continue;
-      const state = world.windowState(acct, spec, nowMs);
-      const h = windowHeadroom({
-        spec,
-        state,
-        timezone: acct.account.timezone,
-        nowMs,
-        burst: world.policy.pacing.burst,
-        defaultCapacityUsd: world.policy.pacing.defaultCapacityUsd,
-      });
-      const key = `${acct.account.id}\u0000${spec.name}`;
-      let b = base.get(key);
-      if (!b || b.dayMs !== dayMs || b.resetMs !== h.resetMs) {
-        // A new day (or a new period) starts from what is used now; a fresh period from zero.
-        const fresh = b !== undefined && b.resetMs !== h.resetMs && b.dayMs === dayMs;
-        b = { dayMs, resetMs: h.resetMs, used: fresh ? ZERO : h.usedPercent };
-        base.set(key, b);
+  return baseline(
+    (world, acct, model, usd, nowMs) => {
+      const tz = world.scenario.timezone;
+      const dayMs = world
+        .periodBounds('P1D', tz, DateTime.fromMillis(nowMs, { zone: 'UTC' }))
+        .start.toMillis();
+      for (const spec of acct.account.windows) {
+        const lenMs = spec.length.toMillis();
+        if (lenMs < DAY_MS || (spec.models && !spec.models.includes(model))) continue;
+        const state = world.windowState(acct, spec, nowMs);
+        const h = windowHeadroom({
+          spec,
+          state,
+          timezone: acct.account.timezone,
+          nowMs,
+          burst: world.policy.pacing.burst,
+          defaultCapacityUsd: world.policy.pacing.defaultCapacityUsd,
+        });
+        const key = `${acct.account.id}\u0000${spec.name}`;
+        let b = base.get(key);
+        if (!b || b.dayMs !== dayMs || b.resetMs !== h.resetMs) {
+          // A new day (or a new period) starts from what is used now; a fresh period from zero.
+          const fresh = b !== undefined && b.resetMs !== h.resetMs && b.dayMs === dayMs;
+          b = { dayMs, resetMs: h.resetMs, used: fresh ? ZERO : h.usedPercent };
+          base.set(key, b);
+        }
+        const cap = dec(100).times(DAY_MS).div(lenMs);
+        const today = h.usedPercent.plus(h.reservedPercent).minus(b.used);
+        if (today.plus(usd.times(h.percentPerUsd)).gt(cap)) return false;
       }
-      const cap = dec(100).times(DAY_MS).div(lenMs);
-      const today = h.usedPercent.plus(h.reservedPercent).minus(b.used);
-      if (today.plus(usd.times(h.percentPerUsd)).gt(cap)) return false;
-    }
-    return true;
-  });
+      return true;
+    },
+    // A new day brings a new share even when nothing else changes.
+    (world, nowMs) =>
+      world
+        .periodBounds('P1D', world.scenario.timezone, DateTime.fromMillis(nowMs, { zone: 'UTC' }))
+        .end.toMillis(),
+  );
 }
 
 /** The chooser for a strategy (a fresh one per run: the static cap keeps per-day state). */

@@ -37,7 +37,7 @@ export interface Running {
 }
 
 /** The ledger of one account window as cumulative spend over time (for calibration and unsignaled spend). */
-interface WindowLedger {
+export interface WindowLedger {
   ms: number[];
   cum: Decimal[];
 }
@@ -49,8 +49,8 @@ export interface SimAccount {
   truth: TruthWindow[];
   signals: Map<string, SimSignal>;
   ledgers: Map<string, WindowLedger>;
-  /** Actual spend on the account, for ceiling periods: [ms, usd]. */
-  spend: { ms: number; usd: Decimal }[];
+  /** Actual spend on the account as cumulative USD over time, for ceiling periods. */
+  spend: WindowLedger;
   rng: Prng;
   nextSignalMs: number;
 }
@@ -104,6 +104,25 @@ export class World {
   readonly startMs: number;
   readonly endMs: number;
   private snapshotCache: Snapshot | undefined;
+  /** Until when the cached snapshot's ceiling periods hold. */
+  private snapshotValidUntilMs = 0;
+  /** Bumped whenever anything the strategies read changes (signals, starts, completions). */
+  version = 0;
+  private readonly bounds = new Map<string, { start: DateTime; end: DateTime }>();
+  // Caches of derived values, cleared when what they derive from changes (touch, a completion).
+  private readonly stateCache = new Map<string, WindowState | undefined>();
+  private readonly estimateCache = new Map<string, { central: number; reserve: number }>();
+  private readonly usdCache = new Map<string, Decimal>();
+  // % of each (account, window) held by tasks in flight, kept as tasks start and complete.
+  private readonly reservedPercent = new Map<string, Decimal>();
+
+  private holdReservation(r: Running, sign: 1 | -1): void {
+    for (const w of r.reserve.windows) {
+      const key = `${r.account}\u0000${w.window}`;
+      const next = (this.reservedPercent.get(key) ?? ZERO).plus(w.percent.times(sign));
+      this.reservedPercent.set(key, next.isNegative() ? ZERO : next);
+    }
+  }
 
   constructor(
     readonly scenario: Scenario,
@@ -118,7 +137,7 @@ export class World {
       truth: a.windows.map((w) => new TruthWindow(a.id, w, scenario.timezone, this.startMs, this.endMs)),
       signals: new Map(),
       ledgers: new Map(a.windows.map((w) => [w.name, { ms: [], cum: [] }])),
-      spend: [],
+      spend: { ms: [], cum: [] },
       rng: substream(scenario.seed, SIGNAL_STREAM_BASE + i),
       nextSignalMs: this.startMs,
     }));
@@ -127,12 +146,23 @@ export class World {
 
   /** Marks the cached snapshot stale (anything the gate reads changed). */
   touch(): void {
+    this.version++;
     this.snapshotCache = undefined;
+    this.stateCache.clear();
   }
 
   /** Closes provider periods whose reset has come. */
   advance(nowMs: number): void {
-    for (const a of this.accounts) for (const w of a.truth) w.advance(nowMs);
+    let rolled = false;
+    for (const a of this.accounts) {
+      for (const w of a.truth) {
+        const before = w.instances.length;
+        w.advance(nowMs);
+        if (w.instances.length !== before) rolled = true;
+      }
+    }
+    // A reset gives capacity back: whatever waited on the provider must be offered again.
+    if (rolled) this.touch();
   }
 
   /** Emits every signal due at or before `nowMs` and feeds it to calibration; true when any was due. */
@@ -189,7 +219,14 @@ export class World {
 
   /** USD of `tokens` on `model` at the scenario's prices and the default token mix. */
   usdOf(model: string, tokens: number): Decimal {
-    return estimateUsdOrThrow(this.prices, model, tokens);
+    const key = `${model}|${tokens}`;
+    let usd = this.usdCache.get(key);
+    if (!usd) {
+      usd = estimateUsdOrThrow(this.prices, model, tokens);
+      if (this.usdCache.size > 50_000) this.usdCache.clear();
+      this.usdCache.set(key, usd);
+    }
+    return usd;
   }
 
   /** Whether the provider would refuse `model` on `account` now (a window it counts is exhausted). */
@@ -204,6 +241,7 @@ export class World {
     const a = this.byId.get(r.account);
     if (a) for (const w of a.truth) if (w.counts(r.model)) w.use(r.startMs);
     this.running.push(r);
+    this.holdReservation(r, 1);
     this.touch();
   }
 
@@ -213,6 +251,7 @@ export class World {
     if (done.length === 0) return 0;
     for (const r of done) {
       this.running.splice(this.running.indexOf(r), 1);
+      this.holdReservation(r, -1);
       this.advance(r.endMs);
       const a = this.byId.get(r.account);
       if (!a) continue;
@@ -225,7 +264,9 @@ export class World {
           l.cum.push(cumNow(l).plus(r.usd));
         }
       }
-      a.spend.push({ ms: r.endMs, usd: r.usd });
+      a.spend.ms.push(r.endMs);
+      a.spend.cum.push(cumNow(a.spend).plus(r.usd));
+      this.estimateCache.clear();
       this.estimator = recordActual(this.estimator, this.policy, {
         taskClass: r.task.taskClass,
         model: r.model,
@@ -252,6 +293,14 @@ export class World {
    * a few turn out large; `central` is what the estimate's error is scored on.
    */
   estimateTokens(task: SimTask): { central: number; reserve: number } {
+    const key = `${task.taskClass}\u0000${task.model}`;
+    const hit = this.estimateCache.get(key);
+    const learnt = hit ?? this.learntEstimate(task);
+    if (!hit && learnt) this.estimateCache.set(key, learnt);
+    return learnt ?? { central: task.estimateTokens, reserve: task.estimateTokens };
+  }
+
+  private learntEstimate(task: SimTask): { central: number; reserve: number } | undefined {
     const own = estimateTask(this.estimator, this.policy, task.taskClass, task.model);
     let best = own.source === 'learned' ? own : undefined;
     if (!best) {
@@ -264,17 +313,33 @@ export class World {
     }
     const central = best?.estimate.tokens;
     const reserve = best?.p90.tokens;
-    if (central === undefined || reserve === undefined) {
-      return { central: task.estimateTokens, reserve: task.estimateTokens };
-    }
+    if (central === undefined || reserve === undefined) return undefined;
     return { central, reserve };
   }
 
   /** Actual spend of an account within [fromMs, toMs). */
   spendBetween(a: SimAccount, fromMs: number, toMs: number): Decimal {
-    let s = ZERO;
-    for (const e of a.spend) if (e.ms >= fromMs && e.ms < toMs) s = s.plus(e.usd);
-    return s;
+    return cumAt(a.spend, toMs - 1).minus(cumAt(a.spend, fromMs - 1));
+  }
+
+  /** All actual spend of an account so far. */
+  totalSpend(a: SimAccount): Decimal {
+    return cumNow(a.spend);
+  }
+
+  /** The calendar period of a ceiling at `now`, computed once per period (luxon's zone maths is slow). */
+  periodBounds(
+    period: 'P1D' | 'P1W' | 'P1M',
+    timezone: string,
+    now: DateTime,
+  ): { start: DateTime; end: DateTime } {
+    const key = `${period}|${timezone}`;
+    const nowMs = now.toMillis();
+    const hit = this.bounds.get(key);
+    if (hit && hit.start.toMillis() <= nowMs && nowMs < hit.end.toMillis()) return hit;
+    const b = ceilingPeriodBounds(period, timezone, now);
+    this.bounds.set(key, b);
+    return b;
   }
 
   private periodTotals(
@@ -283,7 +348,7 @@ export class World {
     accounts: string[],
     now: DateTime,
   ): PeriodTotals {
-    const b = ceilingPeriodBounds(period, a.account.timezone, now);
+    const b = this.periodBounds(period, a.account.timezone, now);
     let committed = ZERO;
     let reserved = ZERO;
     for (const id of accounts) {
@@ -296,15 +361,19 @@ export class World {
 
   /** The engine's view of one window: the newest signal, unsignaled ledger spend, reservations, calibration. */
   windowState(a: SimAccount, spec: WindowSpec, nowMs: number): WindowState | undefined {
+    const key = `${a.account.id}\u0000${spec.name}`;
+    if (this.stateCache.has(key)) return this.stateCache.get(key);
+    const st = this.computeWindowState(a, spec, nowMs);
+    this.stateCache.set(key, st);
+    return st;
+  }
+
+  private computeWindowState(a: SimAccount, spec: WindowSpec, nowMs: number): WindowState | undefined {
     const s = a.signals.get(spec.name);
     if (!s) return undefined;
     const ledger = a.ledgers.get(spec.name);
     const unsignaled = ledger ? cumNow(ledger).minus(cumAt(ledger, s.observedAtMs)) : ZERO;
-    let reserved = ZERO;
-    for (const r of this.running) {
-      if (r.account !== a.account.id) continue;
-      for (const w of r.reserve.windows) if (w.window === spec.name) reserved = reserved.plus(w.percent);
-    }
+    const reserved = this.reservedPercent.get(`${a.account.id}\u0000${spec.name}`) ?? ZERO;
     const prior = spec.capacityUsd ?? this.policy.pacing.defaultCapacityUsd;
     const state: WindowState = {
       name: spec.name,
@@ -328,8 +397,9 @@ export class World {
 
   /** The register's state as the gate reads it (cached until something changes). */
   snapshot(now: DateTime): Snapshot {
-    if (this.snapshotCache) return this.snapshotCache;
     const nowMs = now.toMillis();
+    if (this.snapshotCache && nowMs < this.snapshotValidUntilMs) return this.snapshotCache;
+    let validUntil = Number.POSITIVE_INFINITY;
     const providers: Snapshot['providers'] = {};
     const accounts: AccountSnapshot[] = this.accounts.map((a) => {
       const windows: WindowState[] = [];
@@ -344,7 +414,10 @@ export class World {
         (Object.hasOwn(this.policy.ceilings.accounts, a.account.id)
           ? this.policy.ceilings.accounts[a.account.id]
           : undefined);
-      if (ceiling) snap.period = this.periodTotals(a, ceiling.period, [a.account.id], now);
+      if (ceiling) {
+        snap.period = this.periodTotals(a, ceiling.period, [a.account.id], now);
+        validUntil = Math.min(validUntil, snap.period.end.toMillis());
+      }
       const p = (providers[a.account.provider] ??= { inflight: 0 });
       p.inflight += inflight;
       return snap;
@@ -357,6 +430,7 @@ export class World {
       if (c && first) {
         const ids = this.accounts.filter((a) => a.account.provider === provider).map((a) => a.account.id);
         p.period = this.periodTotals(first, c.period, ids, now);
+        validUntil = Math.min(validUntil, p.period.end.toMillis());
       }
     }
     this.snapshotCache = {
@@ -366,6 +440,7 @@ export class World {
       tenantInflight: this.running.length,
       authorizations: [],
     };
+    this.snapshotValidUntilMs = validUntil;
     return this.snapshotCache;
   }
 }
