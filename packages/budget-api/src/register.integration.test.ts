@@ -169,7 +169,13 @@ describeOnBackends('the register', (env) => {
     const pace = (await t.request({ url: '/v1/pace' })).json<{
       accounts: { windows: { usedPercent: string; resetConfidence: string }[] }[];
     }>();
-    expect(pace.accounts[0]?.windows[0]).toMatchObject({ usedPercent: '40', resetConfidence: 'user' });
+    expect(pace.accounts[0]?.windows[0]).toMatchObject({
+      usedPercent: '40',
+      resetConfidence: 'user',
+      status: expect.stringMatching(/^(ahead|behind|on-pace)$/) as unknown,
+      targetPerDayPercent: expect.any(String) as unknown,
+      idealPercent: expect.any(String) as unknown,
+    });
     const unknownWindow = await t.request({
       method: 'POST',
       url: '/v1/usage-signals',

@@ -307,11 +307,10 @@ export const registerRoutes: FastifyPluginAsyncZod = (app) => {
       },
     },
     async (request) => {
-      const config = await app.configCache.get(request.principal.tenantId);
       return paceReport(
         app.database.db,
         request.principal.tenantId,
-        config,
+        app.configCache,
         DateTime.utc(),
         request.query.account,
       );
