@@ -25,7 +25,9 @@ export function localZone(): string {
 /** An instant as "Fri 27 Nov 17:00 CST (2026-11-27T23:00:00Z)": in a zone and in UTC. */
 export function showInstant(dt: DateTime, zone: string): string {
   const local = dt.setZone(zone);
-  return `${local.toFormat('ccc d LLL yyyy HH:mm ZZZZ')} (${dt.toUTC().toISO({ suppressMilliseconds: true })})`;
+  // Shown to the second: a relative WHEN ("in 3d4h") carries milliseconds nobody needs to read.
+  const utc = dt.toUTC().set({ millisecond: 0 });
+  return `${local.toFormat('ccc d LLL yyyy HH:mm ZZZZ')} (${utc.toISO({ suppressMilliseconds: true })})`;
 }
 
 /** "in 3d 4h", "5h 12m ago": a short relative distance for tables. */

@@ -19,7 +19,10 @@ export function remoteTransport(baseUrl: string, token: string | undefined): Tra
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         });
       } catch (error) {
-        const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+        // undici wraps the socket error: ECONNREFUSED and friends sit in `cause` (or its `errors`).
+        const c = (error as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } })
+          .cause;
+        const cause = c?.code ?? c?.errors?.[0]?.code ?? c?.message ?? (error as Error).message;
         throw new CliError('BUDGET_ERR_UNREACHABLE', `cannot reach the service at ${base} (${cause})`, {
           exit: EXIT.unavailable,
           hint: 'start it with `mosaic budget serve`, or check --api / MOSAIC_BUDGET_URL',

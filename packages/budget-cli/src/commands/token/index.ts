@@ -9,7 +9,8 @@ export function registerTokenCommand(budget: Command): void {
   token
     .command('create')
     .description('create a token; it is printed once and only its hash is stored')
-    .requiredOption('--tenant <id>', 'tenant the token acts for (created if new)')
+    // --tenant is the budget group's own flag (commander gives it to the group); it names the tenant here.
+    .addHelpText('after', '\n--tenant <id> (required): tenant the token acts for, created if new')
     .option('--scopes <list>', 'comma-separated: gate,ingest,read,admin', 'read')
     .option('--name <name>', 'a label for the token')
     .option('--database-url <url>', 'PostgreSQL URL (env DATABASE_URL); default the embedded database')
@@ -18,7 +19,7 @@ export function registerTokenCommand(budget: Command): void {
     .command('revoke')
     .description('revoke a token by its id (or the token itself)')
     .argument('<id>', 'token id (the 16 hex digits after mbt_) or the token')
-    .option('--tenant <id>', 'only if it belongs to this tenant')
+    .addHelpText('after', '\n--tenant <id>: only if the token belongs to this tenant')
     .option('--database-url <url>', 'PostgreSQL URL (env DATABASE_URL)')
     .action(lazyAction(async () => (await import('./run.js')).runRevoke));
 }

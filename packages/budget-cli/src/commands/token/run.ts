@@ -7,7 +7,7 @@ import { openDatabaseFor, openDirect } from '../../direct.js';
 const SCOPES = ['gate', 'ingest', 'read', 'admin'] as const;
 
 const createSchema = z.object({
-  tenant: idSchema,
+  tenant: z.string({ error: 'is required: the tenant the token acts for' }).pipe(idSchema),
   scopes: z
     .string()
     .transform((s) => [
@@ -25,7 +25,11 @@ const createSchema = z.object({
 
 /** Creates a token and prints it once. */
 export const runCreate: Runner = async (ctx, raw) => {
-  const f = parseFlags(createSchema, raw);
+  const f = parseFlags(
+    createSchema,
+    { ...raw, tenant: ctx.globals.tenant },
+    'mosaic budget token create --tenant T --scopes gate,read',
+  );
   const d = await openDirect(ctx);
   const database = await openDatabaseFor(ctx, d, f.databaseUrl);
   try {
