@@ -136,3 +136,12 @@ export * from './simulator/index.js';
 export { projectedExhaustionMs } from './exhaustion.js';
 export { toGenAiAttributes, fromGenAiAttributes } from './otel.js';
 export type { GenAiUsageAttributes, GenAiUsageSource } from './otel.js';
+export {
+  TYPICAL_DAYS,
+  typicalDailySpend,
+  burnRateUsdPerHour,
+  projectWindow,
+  projectedVsActualByMission,
+  projectedVsActualByTask,
+} from './projections.js';
+export type { LedgerRow, TypicalDailySpend, WindowProjection, ProjectedVsActual } from './projections.js';
