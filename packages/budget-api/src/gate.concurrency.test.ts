@@ -36,11 +36,11 @@ describe.skipIf(!runPostgres)('the gate under concurrency [postgres, 4 processes
     await sql`drop schema fleet cascade`.execute(testDb.database.db);
     const started = await Promise.all(
       Array.from({ length: REPLICAS }, () =>
-        spawnService({ DATABASE_URL: testDb?.databaseUrl ?? '', BUDGET_BOOTSTRAP_TOKEN: TOKEN }),
+        spawnService({ DATABASE_URL: testDb?.databaseUrl ?? '', BUDGET_BOOTSTRAP_TOKEN: TOKEN }, 240_000),
       ),
     );
     services.push(...started);
-  });
+  }, 300_000);
 
   afterAll(async () => {
     await Promise.all(services.map((s) => s.stop()));
