@@ -1,7 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { buildApp } from '../app.js';
 import { describeOnBackends } from '../test-support/backends.js';
 import { seedDemo } from './demo-seed.js';
+import { apiAccount } from '../test-support/fixtures.js';
 
 /** One sample of the Prometheus text format. */
 interface Sample {
@@ -106,6 +109,69 @@ describeOnBackends('metrics', (env) => {
     for (const sample of s) {
       for (const label of Object.keys(sample.labels)) expect(ALLOWED_LABELS, sample.name).toContain(label);
     }
+    // promtool (Debian's prometheus package) also lints names and units, when it is installed.
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: res.body, encoding: 'utf8' });
+    if (!lint.error) expect(lint.status, lint.stdout + lint.stderr).toBe(0);
+  });
+
+  it('reports reservations held, queue wait on admission, expired reservations and late commits', async () => {
+    const t = await env().tenant();
+    const tenant = t.tenant;
+    expect(
+      (await t.request({ method: 'PUT', url: '/v1/accounts/acct-api', payload: apiAccount() })).statusCode,
+    ).toBe(201);
+    const ask = async (taskId: string, usd: string) => {
+      const res = await t.request({
+        method: 'POST',
+        url: '/v1/gate',
+        payload: {
+          taskId,
+          taskClass: 'feature',
+          model: 'claude-sonnet-4',
+          estimate: { usd },
+          agent: 'a',
+          host: 'h',
+        },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json<{ decision: string; reservationId?: string; queueId?: string }>();
+    };
+    const a = await ask('q-a', '4');
+    const b = await ask('q-b', '4');
+    const c = await ask('q-c', '4');
+    const scrape = async () => parseExposition((await t.request({ url: '/metrics' })).body);
+    const ceiling = { tenant, account: 'acct-api', period: 'P1D' };
+    let s = await scrape();
+    expect(one(s, 'budget_reserved_usd', ceiling)).toBe(8);
+
+    if (c.decision === 'queue') {
+      expect(one(s, 'budget_queue_depth', { tenant, account: 'acct-api' })).toBe(1);
+      await t.request({ method: 'POST', url: `/v1/reservations/${a.reservationId}/release` });
+      await env().app.gate.settled();
+      s = await scrape();
+      expect(
+        one(s, 'budget_queue_wait_seconds_count', { tenant, account: 'acct-api', outcome: 'admitted' }),
+      ).toBe(1);
+      expect(one(s, 'budget_queue_depth', { tenant, account: 'acct-api' })).toBe(0);
+    }
+
+    // A forgotten reservation expires (on the database clock); its late commit is still recorded.
+    await env()
+      .database.db.updateTable('fleet.reservations')
+      .set({ expires_at: sql<Date>`now() - interval '1 second'` })
+      .where('id', '=', b.reservationId ?? '')
+      .execute();
+    await env().app.gate.sweep();
+    const late = await t.request({
+      method: 'POST',
+      url: `/v1/reservations/${b.reservationId}/commit`,
+      payload: { actual: { inputTokens: 10, outputTokens: 10, usd: '1.5' } },
+    });
+    expect(late.json()).toMatchObject({ late: true });
+    s = await scrape();
+    expect(one(s, 'budget_reservations_expired_total', { tenant })).toBe(1);
+    expect(one(s, 'budget_late_commits_total', { tenant })).toBe(1);
+    expect(one(s, 'budget_spend_usd_total', { tenant, account: 'acct-api' })).toBeCloseTo(1.5, 9);
   });
 
   it("shows a tenant's read token only that tenant's series, and refuses a scrape without a token", async () => {

@@ -1,8 +1,10 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { AccountView } from './pace-state.js';
 
-// Views read for one scrape are reused by every gauge of that scrape: a scrape renders the gauges
-// one after the other within milliseconds, and this keeps it at one read of the state tables.
+// Views read for one scrape are reused by every gauge of that scrape. prom-client starts every
+// metric's collect() in registration order, so `budget_register_up` (registered first) starts a
+// fresh read and the other gauges share it; a lone gauge read outside a scrape reuses a read no
+// older than this.
 const SHARE_MS = 1_000;
 
 type WindowLabels = 'tenant' | 'provider' | 'account' | 'window';
@@ -38,6 +40,7 @@ export class RegisterGauges {
       (g, views) => {
         g.set(views ? 1 : 0);
       },
+      true,
     );
     this.windowGauge(
       registry,
@@ -142,9 +145,9 @@ export class RegisterGauges {
   }
 
   /** The views for this scrape (read once and shared by every gauge of the scrape). */
-  private views(): Promise<AccountView[] | undefined> {
+  private views(fresh = false): Promise<AccountView[] | undefined> {
     const now = Date.now();
-    if (!this.shared || now - this.shared.at > SHARE_MS) {
+    if (fresh || !this.shared || now - this.shared.at > SHARE_MS) {
       this.shared = {
         at: now,
         views: this.load().catch((error: unknown) => {
@@ -162,8 +165,9 @@ export class RegisterGauges {
     help: string,
     labelNames: string[],
     fill: (gauge: Gauge, views: AccountView[] | undefined) => void,
+    fresh = false,
   ): void {
-    const views = (): Promise<AccountView[] | undefined> => this.views();
+    const views = (): Promise<AccountView[] | undefined> => this.views(fresh);
     new Gauge({
       name,
       help,
