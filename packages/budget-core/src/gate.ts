@@ -11,6 +11,7 @@ import { ZERO } from './money.js';
 import { DEFAULT_PRICES, estimateUsd, priceTable, type PriceTable } from './prices.js';
 import {
   activeAuthorizations,
+  authorizationInForce,
   NO_AUTHORIZATIONS,
   type ActiveAuthorizations,
 } from './authorizations-active.js';
@@ -29,8 +30,8 @@ export const CONCURRENCY_RETRY_MS = 30_000;
 interface PacedWindow {
   spec: WindowSpec;
   h: WindowHeadroom;
-  /** The headroom as trace text, shared by every model tested against this window. */
-  headroom: string;
+  /** The headroom as trace text, shared by every model tested against this window (set when traced). */
+  headroom?: string;
 }
 
 /** A hard USD ceiling as it applies to one account now. */
@@ -51,7 +52,11 @@ interface AccountEval {
   id: string;
   provider: string;
   auth: ActiveAuthorizations;
+  /** The task may skip pacing here (bypass urgency under an urgency-bypass authorization). */
+  bypass: boolean;
   windows: PacedWindow[];
+  /** Whether the account's numbers are in the trace yet. */
+  traced: boolean;
   ceilings: CeilingCheck[];
   /** The first concurrency limit the account is at, if any. */
   busy?: { scope: 'account' | 'provider' | 'tenant'; inflight: number; limit: number };
@@ -68,8 +73,6 @@ interface CandidateEval {
   fits: boolean;
   /** The plain-words reason it does not fit, with its numbers. */
   why?: string;
-  /** The routing score in percent (see scoreOf), computed only when ranking. */
-  score?: Decimal;
 }
 
 const pct = (d: Decimal) => d.toFixed(4);
@@ -151,10 +154,21 @@ class GateRun {
     readonly table: PriceTable,
   ) {
     this.nowMs = now.toMillis();
-    this.auths =
+    // Time, task class and mission are the same for every account, so authorizations are
+    // filtered on them once; each account then matches only account and provider.
+    const all =
       policy.authorizations.length === 0
         ? snapshot.authorizations
         : [...snapshot.authorizations, ...policy.authorizations];
+    this.auths =
+      all.length === 0
+        ? all
+        : all.filter(
+            (a) =>
+              authorizationInForce(a, this.nowMs) &&
+              (a.scope.taskClass === undefined || a.scope.taskClass === request.taskClass) &&
+              (a.scope.mission === undefined || a.scope.mission === request.mission),
+          );
     this.bypassLevel = policy.urgency.bypassLevels.includes(request.urgency);
   }
 
@@ -204,28 +218,7 @@ class GateRun {
         authorizations: auth,
         bypass,
       });
-      const headroom = pct(h.headroomPercent);
-      windows.push({ spec, h, headroom });
-      this.trace.push({
-        rule: 'window.state',
-        outcome: 'info',
-        account: id,
-        window: spec.name,
-        numbers: {
-          // Inputs are already short exact decimals; only computed values need rounding.
-          used: h.usedPercent.toString(),
-          reserved: h.reservedPercent.toString(),
-          ideal: pct(h.idealPercent),
-          burst: pct(h.burstPercent),
-          allowance: h.allowancePercent.isZero() ? '0' : pct(h.allowancePercent),
-          cap: pct(h.capPercent),
-          headroom,
-          start: iso(h.startMs),
-          resetAt: iso(h.resetMs),
-          confidence: h.confidence,
-          basis: h.basis,
-        },
-      });
+      windows.push({ spec, h });
     }
     const ceilings: CeilingCheck[] = [];
     const ownCeiling =
@@ -240,7 +233,16 @@ class GateRun {
       : undefined;
     if (provCeiling) ceilings.push(ceilingCheck('provider', provCeiling, prov?.period, auth));
 
-    const ev: AccountEval = { snap, id, provider: account.provider, auth, windows, ceilings };
+    const ev: AccountEval = {
+      snap,
+      id,
+      provider: account.provider,
+      auth,
+      bypass,
+      windows,
+      ceilings,
+      traced: false,
+    };
     const accLimit =
       account.concurrency ??
       (Object.hasOwn(policy.concurrency.accounts, id) ? policy.concurrency.accounts[id] : undefined);
@@ -255,25 +257,78 @@ class GateRun {
     } else if (tenantLimit !== undefined && snapshot.tenantInflight >= tenantLimit) {
       ev.busy = { scope: 'tenant', inflight: snapshot.tenantInflight, limit: tenantLimit };
     }
-    if (auth.ids.length > 0) {
-      this.trace.push({
-        rule: 'authorization.active',
-        outcome: 'info',
-        account: id,
-        numbers: {
-          ids: auth.ids.join(','),
-          overspendUsd: auth.overspendUsd.toString(),
-          rapidMultiplier: auth.rapid ? auth.rapid.multiplier.toString() : '1',
-          bypass: String(bypass),
-        },
-      });
-    }
     this.accounts.set(id, ev);
     return ev;
   }
 
+  /**
+   * Records an account's window numbers and authorizations in the trace, once, when the account is
+   * first tested: accounts only ranked (never tested) appear through their score in `route.rank`.
+   */
+  private traceAccount(acct: AccountEval): void {
+    if (acct.traced) return;
+    acct.traced = true;
+    if (acct.auth.ids.length > 0) {
+      this.trace.push({
+        rule: 'authorization.active',
+        outcome: 'info',
+        account: acct.id,
+        numbers: {
+          ids: acct.auth.ids.join(','),
+          overspendUsd: acct.auth.overspendUsd.toString(),
+          rapidMultiplier: acct.auth.rapid ? acct.auth.rapid.multiplier.toString() : '1',
+          bypass: String(acct.bypass),
+        },
+      });
+    }
+    for (const w of acct.windows) {
+      const h = w.h;
+      w.headroom = pct(h.headroomPercent);
+      this.trace.push({
+        rule: 'window.state',
+        outcome: 'info',
+        account: acct.id,
+        window: w.spec.name,
+        numbers: {
+          // Inputs are already short exact decimals; only computed values need rounding.
+          used: h.usedPercent.toString(),
+          reserved: h.reservedPercent.toString(),
+          ideal: pct(h.idealPercent),
+          burst: pct(h.burstPercent),
+          allowance: h.allowancePercent.isZero() ? '0' : pct(h.allowancePercent),
+          cap: pct(h.capPercent),
+          headroom: w.headroom,
+          start: iso(h.startMs),
+          resetAt: iso(h.resetMs),
+          confidence: h.confidence,
+          basis: h.basis,
+        },
+      });
+    }
+  }
+
+  /**
+   * The accounts that serve `model`, best first: by score (see {@link scoreFor}); the sort is
+   * stable and the input is in routing order, so ties keep routing order, then account id.
+   */
+  rank(model: string, snaps: readonly AccountSnapshot[]): AccountEval[] {
+    const accts = snaps.map((a) => this.account(a));
+    if (accts.length < 2) return accts;
+    const scores = new Map(accts.map((a) => [a, scoreFor(a, model)]));
+    const score = (a: AccountEval) => scores.get(a) ?? ZERO;
+    accts.sort((a, b) => score(b).comparedTo(score(a)));
+    this.step({
+      rule: 'route.rank',
+      outcome: 'info',
+      model,
+      numbers: Object.fromEntries(accts.map((a) => [a.id, pct(score(a))])),
+    });
+    return accts;
+  }
+
   /** Tests one (account, model) now, recording each rule in the trace. */
   evaluate(acct: AccountEval, model: string): CandidateEval {
+    this.traceAccount(acct);
     const { usd, source } = this.estimate(model);
     const percents: (Decimal | undefined)[] = [];
     let fits = true;
@@ -294,7 +349,7 @@ class GateRun {
         account: acct.id,
         model,
         window: w.spec.name,
-        numbers: { estimate: pct(p), headroom: w.headroom },
+        numbers: { estimate: pct(p), headroom: w.headroom ?? pct(w.h.headroomPercent) },
       });
       if (!ok && fits) {
         fits = false;
@@ -414,40 +469,29 @@ function ceilingCheck(
 }
 
 /**
- * The routing score of a candidate, in percent: the smallest of its counted windows' headroom and
- * its ceilings' remaining share. Both are "% of the limit still usable now", so they compare.
+ * The routing score of an account for a model, in percent of a limit still usable now: for a
+ * subscription account, the smallest headroom among its paced windows that count the model; for an
+ * api account (or one with no paced window), the smallest remaining share of its ceilings. The
+ * most available headroom relative to pace ranks first.
  */
-function scoreOf(c: CandidateEval): Decimal {
-  if (c.score) return c.score;
+function scoreFor(acct: AccountEval, model: string): Decimal {
   let score = LIMIT_PERCENT;
-  for (const [i, w] of c.acct.windows.entries()) {
-    if (c.percents[i] === undefined) continue;
-    if (w.h.headroomPercent.lt(score)) score = w.h.headroomPercent;
+  let paced = false;
+  if (acct.snap.account.kind === 'subscription') {
+    for (const w of acct.windows) {
+      if (w.spec.models && !w.spec.models.includes(model)) continue;
+      paced = true;
+      if (w.h.headroomPercent.lt(score)) score = w.h.headroomPercent;
+    }
   }
-  for (const ch of c.acct.ceilings) {
+  if (paced) return score;
+  for (const ch of acct.ceilings) {
     ch.leftPercent ??= ch.limitUsd.isZero()
       ? ZERO
       : ch.limitUsd.minus(ch.usedUsd).times(LIMIT_PERCENT).div(ch.limitUsd);
     if (ch.leftPercent.lt(score)) score = ch.leftPercent;
   }
-  c.score = score;
   return score;
-}
-
-/**
- * Orders candidates by routing score, most headroom relative to pace first; the sort is stable
- * and the input is in routing order, so ties keep routing order (then account id).
- */
-function byScore(run: GateRun, cands: CandidateEval[]): CandidateEval[] {
-  if (cands.length < 2) return cands;
-  cands.sort((a, b) => scoreOf(b).comparedTo(scoreOf(a)));
-  run.step({
-    rule: 'route.rank',
-    outcome: 'info',
-    model: cands[0]?.model ?? '',
-    numbers: Object.fromEntries(cands.map((c) => [c.acct.id, pct(scoreOf(c))])),
-  });
-  return cands;
 }
 
 /**
@@ -519,41 +563,48 @@ export function decide(
   }
 
   // (a) without an account, then (b): the same model on the other mapped accounts, best first.
-  const same = byScore(
-    run,
-    serving(request.model)
-      .filter((a) => a !== requested)
-      .map((a) => run.evaluate(run.account(a), request.model)),
+  // Accounts are ranked on their window numbers and tested in that order; the first that fits
+  // ends the search, so most accounts are never tested in full.
+  const tried: CandidateEval[] = firstMiss ? [firstMiss] : [];
+  const others = run.rank(
+    request.model,
+    serving(request.model).filter((a) => a !== requested),
   );
-  const sameFit = same.find((c) => c.fits);
-  if (request.account === undefined && same[0]) {
-    if (same[0].fits)
-      return admit(run, 'allow', same[0], `${request.model} on ${same[0].acct.id} (most headroom) fits now`);
-    firstMiss = same[0];
-  }
-  if (sameFit) {
-    return admit(
-      run,
-      'reroute',
-      sameFit,
-      `${request.model} does not fit where asked (${firstMiss?.why ?? 'not available there'}); ${sameFit.acct.id} has room`,
-    );
+  for (const [i, acct] of others.entries()) {
+    const c = run.evaluate(acct, request.model);
+    tried.push(c);
+    if (i === 0 && request.account === undefined) {
+      if (c.fits) return admit(run, 'allow', c, `${request.model} on ${c.acct.id} (most headroom) fits now`);
+      firstMiss = c;
+      continue;
+    }
+    if (c.fits) {
+      return admit(
+        run,
+        'reroute',
+        c,
+        `${request.model} does not fit where asked (${firstMiss?.why ?? 'not available there'}); ${c.acct.id} has room`,
+      );
+    }
   }
 
-  // (c) Down the ladder: the first cheaper model that fits on any mapped account.
-  const tried: CandidateEval[] = [...(firstMiss && !same.includes(firstMiss) ? [firstMiss] : []), ...same];
+  // (c) Down the ladder: the first cheaper model that fits on any mapped account, best first.
   for (const model of models.slice(1)) {
-    const cands = byScore(
-      run,
-      serving(model).map((a) => run.evaluate(run.account(a), model)),
-    );
-    tried.push(...cands);
-    const fit = cands.find((c) => c.fits);
+    const ranked = run.rank(model, serving(model));
+    let fit: CandidateEval | undefined;
+    for (const acct of ranked) {
+      const c = run.evaluate(acct, model);
+      tried.push(c);
+      if (c.fits) {
+        fit = c;
+        break;
+      }
+    }
     trace.push({
       rule: 'ladder.step',
       outcome: fit ? 'pass' : 'fail',
       model,
-      numbers: { accounts: String(cands.length) },
+      numbers: { accounts: String(ranked.length) },
     });
     if (fit) {
       const miss = firstMiss?.why ?? `no mapped account serves ${request.model}`;
