@@ -91,7 +91,7 @@ describeOnBackends('the dispatch gate', (env) => {
     const b = await ask(t, gateBody('b', '4'));
     expect([a.decision, b.decision]).toEqual(['allow', 'allow']);
     const c = await ask(t, gateBody('c', '4'));
-    expect(['queue', 'refuse']).toContain(c.decision);
+    expect(c.decision).toBe('queue');
     expect(c.reservationId).toBeUndefined();
     if (c.decision === 'queue') {
       expect(c.queueId).toBeDefined();
@@ -157,6 +157,39 @@ describeOnBackends('the dispatch gate', (env) => {
     });
     expect(commit.statusCode, commit.body).toBe(200);
     expect(Number(commit.json<{ usd: string }>().usd)).toBeGreaterThan(0);
+  });
+
+  it('answers concurrent requests for one taskId with one reservation', async () => {
+    const t = await env().tenant();
+    await setup(t);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => ask(t, gateBody('same-task', '1'))));
+    const ids = new Set(answers.map((a) => a.reservationId));
+    expect(ids.size).toBe(1);
+    const live = await env()
+      .database.db.selectFrom('fleet.reservations')
+      .select('id')
+      .where('tenant_id', '=', t.tenant)
+      .where('status', '=', 'live')
+      .execute();
+    expect(live).toHaveLength(1);
+  });
+
+  it('admits queued work by urgency, then age', async () => {
+    const t = await env().tenant();
+    await setup(t, '5.00');
+    const holder = await ask(t, gateBody('holder', '4'));
+    expect(holder.decision).toBe('allow');
+    const low = await ask(t, gateBody('low-first', '3', { urgency: 'low' }));
+    const high = await ask(t, gateBody('high-later', '3', { urgency: 'high' }));
+    expect([low.decision, high.decision]).toEqual(['queue', 'queue']);
+    await t.request({ method: 'POST', url: `/v1/reservations/${holder.reservationId}/release` });
+    await env().app.gate.settled();
+    const [lowEntry, highEntry] = await Promise.all([
+      t.request({ url: `/v1/queue/${low.queueId}` }).then((r) => r.json<{ status: string }>()),
+      t.request({ url: `/v1/queue/${high.queueId}` }).then((r) => r.json<{ status: string }>()),
+    ]);
+    expect(highEntry.status).toBe('admitted');
+    expect(lowEntry.status).toBe('waiting');
   });
 
   it('keeps every decision in the audit table with its trace', async () => {
