@@ -70,7 +70,8 @@ describe.skipIf(!RUN)('the dashboard in headless Chromium', () => {
       return route.abort();
     });
     page = context.pages()[0] ?? (await context.newPage());
-  });
+    // Generous: a database, a seed and a browser start on a loaded two-core machine.
+  }, 180_000);
 
   afterAll(async () => {
     await context?.close();
@@ -136,7 +137,7 @@ describe.skipIf(!RUN)('the dashboard in headless Chromium', () => {
       mkdirSync(dirname(SCREENSHOT), { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
     }
-  });
+  }, 150_000);
 
   it('sends an unauthenticated visitor back to the token form when the token is refused', async () => {
     // A string runs in the page (this test is typed without the DOM library).
@@ -144,5 +145,5 @@ describe.skipIf(!RUN)('the dashboard in headless Chromium', () => {
     await page.goto(`${base}/ui`);
     await expect.poll(() => page.locator('#login').isVisible(), { timeout: 30_000 }).toBe(true);
     expect(await page.locator('#dashboard').isVisible()).toBe(false);
-  });
+  }, 60_000);
 });
