@@ -169,6 +169,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (error instanceof BudgetApiError) {
       return sendProblem(reply, error.code, error.message, instance, error.issues, error.extra);
     }
+    // PostgreSQL's data-exception class (22xxx: a NUL byte in text, a number or date out of range) means
+    // the client sent a value the database cannot hold: a 400, and the transaction wrote nothing.
+    const pgCode = (error as { code?: unknown }).code;
+    if (typeof pgCode === 'string' && /^22[0-9A-Z]{3}$/.test(pgCode)) {
+      return sendProblem(
+        reply,
+        'BUDGET_ERR_VALIDATION',
+        `a value cannot be stored: ${error.message}`,
+        instance,
+      );
+    }
     if (isDatabaseDown(error)) {
       request.log.warn({ err: error.message }, 'database unavailable');
       return sendProblem(
