@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import type { Scope } from '../../auth/scopes.js';
+import type { FleetDb } from '../../db/database.js';
 
 /** One authenticated route of the service, with the scope it needs and a plausible request. */
 export interface RouteCase {
@@ -47,11 +49,7 @@ export const REGISTER_TABLES = [
 ] as const;
 
 /** A fingerprint of everything a tenant holds in the register (changes when any of its rows does). */
-export async function tenantFingerprint(
-  db: import('../../db/database.js').FleetDb,
-  tenant: string,
-): Promise<string> {
-  const { sql } = await import('kysely');
+export async function tenantFingerprint(db: FleetDb, tenant: string): Promise<string> {
   const parts: string[] = [];
   for (const table of REGISTER_TABLES) {
     const r = await sql<{ h: string }>`
