@@ -30,14 +30,17 @@ function at(v: string | undefined, zone: string): string | undefined {
 export function stepInWords(s: WireTraceStep, zone: string): string {
   const who = [s.account, s.window].filter(Boolean).join(' ') || 'the tenant';
   const n = s.numbers ?? {};
-  const ahead = num(n.aheadPercent ?? n.ahead);
-  const until = at(n.resetAt ?? n.retryAt ?? n.until, zone);
-  const verdict = s.outcome === 'fail' ? 'blocks' : s.outcome === 'pass' ? 'passes' : 'notes';
-  if (s.rule.includes('pace') && ahead !== undefined) {
-    const a = Number(ahead);
-    return `${who} is ${Math.abs(a)}% ${a >= 0 ? 'ahead of' : 'behind'} pace${s.outcome === 'fail' ? ' (over the burst allowance)' : ''}`;
+  if (n.used !== undefined && n.ideal !== undefined) {
+    const lead = Number(n.used) - Number(n.ideal);
+    const side = lead > 0 ? 'ahead of' : lead < 0 ? 'behind' : 'on';
+    const amount = lead === 0 ? '' : `${num(String(Math.abs(lead)))}% `;
+    const headroom = n.headroom !== undefined ? `, ${num(n.headroom)}% headroom` : '';
+    return `${who} is ${amount}${side} pace (used ${num(n.used)}%, ideal ${num(n.ideal)}%${headroom})`;
   }
-  if (s.outcome === 'fail' && s.model && until) return `${who} has no ${s.model} headroom until ${until}`;
+  const until = at(n.retryAt ?? n.resetAt ?? n.until, zone);
+  if (s.outcome === 'fail' && s.model && until && !s.note)
+    return `${who} has no ${s.model} headroom until ${until}`;
+  const verdict = s.outcome === 'fail' ? 'fails' : s.outcome === 'pass' ? 'passes' : 'notes';
   const detail =
     s.note ??
     Object.entries(n)

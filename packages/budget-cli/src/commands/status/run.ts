@@ -18,10 +18,14 @@ export interface PaceWindow {
   observedAt?: string;
   resetAt?: string;
   resetConfidence?: string;
-  targetPercentPerDay?: string;
   idealPercent?: string;
-  aheadPercent?: string;
-  projectedExhaustionAt?: string;
+  /** Percentage points ahead (+) or behind (−) of the ideal line. */
+  leadPercent?: string;
+  status?: string;
+  targetPerDayPercent?: string;
+  headroomPercent?: string;
+  projectedExhaustion?: string;
+  exhaustsBeforeReset?: boolean;
 }
 
 /** One account as `GET /v1/pace` reports it. */
@@ -71,18 +75,27 @@ export const run: Runner = async (ctx, raw) => {
   for (const a of pace.accounts) {
     const q = String(depth.get(a.account) ?? 0);
     for (const w of a.windows) {
-      const ahead = w.aheadPercent !== undefined ? Number(w.aheadPercent) : undefined;
+      const ahead = w.leadPercent !== undefined ? Number(w.leadPercent) : undefined;
       const paceText =
         ahead === undefined
           ? '-'
-          : `${paceBar(ahead)} ${ahead > 0 ? c.red(`${fmt(w.aheadPercent)} ahead`) : c.green(`${fmt(String(-ahead))} behind`)}`;
+          : `${paceBar(ahead)} ${
+              ahead > 0
+                ? c.red(`${fmt(w.leadPercent)} ahead`)
+                : ahead < 0
+                  ? c.green(`${fmt(String(-ahead))} behind`)
+                  : 'on pace'
+            }`;
+      const exhausts = w.projectedExhaustion
+        ? `${relative(DateTime.fromISO(w.projectedExhaustion), now)}${w.exhaustsBeforeReset ? c.red(' !') : ''}`
+        : '-';
       rows.push([
         a.account,
         w.window,
         `${fmt(w.usedPercent)}%`,
-        w.targetPercentPerDay !== undefined ? `${fmt(w.targetPercentPerDay)}%/d` : '-',
+        w.targetPerDayPercent !== undefined ? `${fmt(w.targetPerDayPercent)}%/d` : '-',
         paceText,
-        w.projectedExhaustionAt ? relative(DateTime.fromISO(w.projectedExhaustionAt), now) : '-',
+        exhausts,
         w.resetAt ? `${relative(DateTime.fromISO(w.resetAt), now)} [${w.resetConfidence ?? '?'}]` : '-',
         q,
       ]);

@@ -30,7 +30,8 @@ async function readStdin(): Promise<string> {
 
 interface PaceWindow {
   window: string;
-  aheadPercent?: string;
+  /** Percentage points ahead (+) or behind (−) of the ideal line. */
+  leadPercent?: string;
 }
 
 function short(dt: DateTime, now: DateTime): string {
@@ -43,7 +44,7 @@ function short(dt: DateTime, now: DateTime): string {
 function segment(ctx: CommandContext, s: SignalDraft, pace: PaceWindow | undefined, now: DateTime): string {
   const label = s.window === 'session' ? '5h' : s.window === 'weekly' ? '7d' : s.window;
   const used = `${Number(s.usedPercent.toFixed(1))}%`;
-  const ahead = pace?.aheadPercent !== undefined ? Number(pace.aheadPercent) : undefined;
+  const ahead = pace?.leadPercent !== undefined ? Number(pace.leadPercent) : undefined;
   const paceText =
     ahead === undefined
       ? ''
