@@ -19,6 +19,8 @@ export interface SimTask {
 }
 
 const MINUTE_MS = 60_000;
+/** Default cap of a generated task's size, as a multiple of its P90 (see the generator schema). */
+export const DEFAULT_MAX_OVER_P90 = 4;
 
 /**
  * Every task of a scenario, sorted by arrival: its explicit `demand` and the Poisson streams of its
@@ -52,13 +54,15 @@ export function expandDemand(s: Scenario): SimTask[] {
     let n = 0;
     // An unbiased estimate is the distribution's mean, not its median: spend adds up by the mean.
     const mean = logNormalMean(g.tokens.median, g.tokens.p90);
+    const maxTokens = g.tokens.max ?? g.tokens.p90 * DEFAULT_MAX_OVER_P90;
     while (day.toMillis() < endMs) {
       if (g.days.includes(day.weekday)) {
         const from = Math.max(startMs, day.plus({ minutes: g.activeHours.fromMin }).toMillis());
         const to = Math.min(endMs, day.plus({ minutes: g.activeHours.toMin }).toMillis());
         let t = from + exponential(rng, ratePerMs);
         while (t < to) {
-          const actual = Math.max(1, Math.round(logNormal(rng, g.tokens.median, g.tokens.p90)));
+          const draw = logNormal(rng, g.tokens.median, g.tokens.p90);
+          const actual = Math.max(1, Math.round(Math.min(draw, maxTokens)));
           tasks.push({
             id: `g${gi}-${n++}`,
             atMs: Math.floor(t),

@@ -122,10 +122,19 @@ export const generatorSchema = z.object({
       }
       return d;
     }),
-  /** Actual task sizes: log-normal with this median and P90. */
+  /**
+   * Actual task sizes: log-normal with this median and P90, cut at `max` (default 4 × P90): an
+   * agent's task is bounded by its context window and turn limit, and an unbounded tail would let
+   * one 30×-median draw swamp a 5-hour window that no estimate could have foreseen.
+   */
   tokens: z
-    .object({ median: z.number().int().positive(), p90: z.number().int().positive() })
-    .refine((t) => t.p90 >= t.median, 'p90 must be at least the median'),
+    .object({
+      median: z.number().int().positive(),
+      p90: z.number().int().positive(),
+      max: z.number().int().positive().optional(),
+    })
+    .refine((t) => t.p90 >= t.median, 'p90 must be at least the median')
+    .refine((t) => t.max === undefined || t.max >= t.p90, 'max must be at least the p90'),
   /** The orchestrator's estimate is `estimateBias × median` (0.7 = estimates 30 % low). */
   estimateBias: z.number().positive().max(10).default(1),
   urgency: urgencySchema.default('normal'),
