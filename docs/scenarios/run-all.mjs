@@ -13,7 +13,9 @@ import {
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const charts = process.argv.includes('--charts');
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort()) {
   const scenario = scenarioSchema.parse(JSON.parse(readFileSync(join(dir, file), 'utf8')));
   const result = simulate(scenario);
   process.stdout.write(`### ${file}\n\n\`\`\`\n${formatReport(result.report)}\`\`\`\n\n`);

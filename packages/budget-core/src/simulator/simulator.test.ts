@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { scenarioSchema, type ScenarioInput } from './scenario.js';
+import { simulate } from './engine.js';
+import { formatReport } from './report.js';
+import { renderPaceSvg } from './pace-svg.js';
+import { expandDemand } from './demand.js';
+
+const SCENARIOS = fileURLToPath(new URL('../../../../docs/scenarios/', import.meta.url));
+
+// Bounds on generated scenarios: a week, Max-plan capacities, and demand from just above capacity
+// to twice it (the regime where pacing matters). The 5-hour window holds 15–30 % of the week, so a
+// P90 task (about $4 of Opus) is at most 5 % of any window: the invariant is about pacing, and a
+// single task as large as a sizeable share of a window can overrun it whatever the pacer does.
+const MIN_TRUTH_USD = 600;
+const MAX_TRUTH_USD = 1500;
+const MIN_SESSION_SHARE = 0.15;
+const MAX_SESSION_SHARE = 0.3;
+// Simulations are seconds each on a loaded two-core machine.
+const SIM_TIMEOUT_MS = 240_000;
+const OPUS_USD_PER_TASK = 2.12; // mean of the generator below at the default token mix
+
+function oneWeek(seed: number, truthUsd: number, demandFactor: number, sessionUsd: number): ScenarioInput {
+  // Demand runs 60 weekday hours; size its rate so a week's demand is demandFactor × capacity.
+  const rate = (truthUsd * demandFactor) / (60 * OPUS_USD_PER_TASK);
+  return {
+    version: 1,
+    seed,
+    start: '2026-11-27T17:00:00-06:00',
+    end: '2026-12-04T17:00:00-06:00',
+    timezone: 'America/Chicago',
+    accounts: [
+      {
+        id: 'max-a',
+        provider: 'anthropic',
+        kind: 'subscription',
+        models: ['claude-opus-4', 'claude-sonnet-4', 'claude-haiku-4'],
+        windows: [
+          { name: 'weekly', length: 'P7D', resetAt: '2026-12-04T17:00:00-06:00', truthUsd: String(truthUsd) },
+          { name: 'session', length: 'PT5H', rolling: true, truthUsd: String(sessionUsd) },
+        ],
+      },
+    ],
+    generators: [
+      {
+        taskClass: 'feature',
+        model: 'claude-opus-4',
+        ratePerHour: Math.round(rate * 100) / 100,
+        activeHours: '08:00-20:00',
+        days: 'Mon-Fri',
+        tokens: { median: 120000, p90: 300000 },
+      },
+    ],
+  };
+}
+
+describe('simulator', () => {
+  it('is deterministic: the same scenario gives the same report', () => {
+    const s = scenarioSchema.parse(oneWeek(3, 500, 1.5, 120));
+    const a = simulate(s, { strategies: ['paced'] }).report;
+    const b = simulate(s, { strategies: ['paced'] }).report;
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+    expect(a.runs[0]?.windows.length).toBeGreaterThan(0);
+  });
+
+  it('expands generators only inside their active hours and days', () => {
+    const s = scenarioSchema.parse(oneWeek(5, 500, 1, 120));
+    for (const t of expandDemand(s)) {
+      const local = new Date(t.atMs).toLocaleString('en-US', {
+        timeZone: 'America/Chicago',
+        hour12: false,
+        weekday: 'short',
+        hour: '2-digit',
+      });
+      expect(local).not.toMatch(/Sat|Sun/);
+    }
+  });
+
+  it('rejects a scenario whose demand names a model no account serves', () => {
+    const bad = {
+      ...oneWeek(1, 500, 1, 120),
+      demand: [
+        {
+          at: '2026-11-30T10:00:00-06:00',
+          taskClass: 'x',
+          model: 'gpt-9',
+          estimateTokens: 1,
+          actualTokens: 1,
+        },
+      ],
+    };
+    const r = scenarioSchema.safeParse(bad);
+    expect(r.success).toBe(false);
+    expect(JSON.stringify(r.error?.issues)).toContain('no account serves model');
+  });
+
+  it('renders a table and a pace chart', () => {
+    const result = simulate(scenarioSchema.parse(oneWeek(9, 400, 1.5, 100)));
+    const text = formatReport(result.report);
+    for (const s of ['paced', 'greedy', 'static-daily-cap', 'max-a/weekly']) expect(text).toContain(s);
+    const svg = renderPaceSvg(result);
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('max-a / weekly');
+    expect(svg).not.toContain('max-a / session');
+  });
+
+  for (const file of readdirSync(SCENARIOS)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
+    it(
+      `shipped scenario ${file}: paced fills every weekly window to ≥ 97 % without exhausting it early, greedy exhausts early`,
+      () => {
+        const s = scenarioSchema.parse(JSON.parse(readFileSync(join(SCENARIOS, file), 'utf8')));
+        const { report } = simulate(s, { strategies: ['paced', 'greedy'] });
+        const [paced, greedy] = report.runs;
+        const weekly = (w: { window: string; complete: boolean }) => w.window === 'weekly' && w.complete;
+        for (const w of paced?.windows.filter(weekly) ?? []) {
+          expect(w.utilization, `${w.account} ${w.resetAt}`).toBeGreaterThanOrEqual(0.97);
+        }
+        expect(paced?.windows.filter((w) => w.exhaustedAt !== null)).toEqual([]);
+        expect(paced?.tasks.refused).toBe(0);
+        expect(paced?.momentumLostHours).toBe(0);
+        expect(greedy?.windows.some((w) => weekly(w) && w.exhaustedAt !== null)).toBe(true);
+      },
+      SIM_TIMEOUT_MS,
+    );
+  }
+
+  it(
+    'property: with unbiased estimates and tasks small against every window, the paced engine never exhausts a window before its reset',
+    () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: 0xffff }),
+          fc.integer({ min: MIN_TRUTH_USD, max: MAX_TRUTH_USD }),
+          fc.double({ min: 1.1, max: 2, noNaN: true }),
+          fc.double({ min: MIN_SESSION_SHARE, max: MAX_SESSION_SHARE, noNaN: true }),
+          (seed, truth, factor, sessionShare) => {
+            const s = scenarioSchema.parse(oneWeek(seed, truth, factor, Math.round(truth * sessionShare)));
+            const { report } = simulate(s, { strategies: ['paced'] });
+            const run = report.runs[0];
+            expect(run?.windows.filter((w) => w.exhaustedAt !== null)).toEqual([]);
+          },
+        ),
+        { numRuns: 5 },
+      );
+    },
+    SIM_TIMEOUT_MS,
+  );
+});
