@@ -48,9 +48,11 @@ function segment(ctx: CommandContext, s: SignalDraft, pace: PaceWindow | undefin
   const paceText =
     ahead === undefined
       ? ''
-      : ahead > 0
-        ? ` ${ctx.color.red(`+${ahead.toFixed(1)} ahead`)}`
-        : ` ${ctx.color.green(`${(-ahead).toFixed(1)} behind`)}`;
+      : Math.abs(ahead) < 0.05
+        ? ' on pace'
+        : ahead > 0
+          ? ` ${ctx.color.red(`+${ahead.toFixed(1)} ahead`)}`
+          : ` ${ctx.color.green(`${(-ahead).toFixed(1)} behind`)}`;
   const reset = s.resetAt ? ` ↻${short(s.resetAt, now)}` : '';
   return `${label} ${used}${paceText}${reset}`;
 }
