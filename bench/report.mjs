@@ -141,7 +141,7 @@ function ledgerSection(r) {
     `| ${fmt(r.small.rows)} | ${r.small.size} | ${fmt(r.small.rps)} | ${ms(r.small.p50)} | ${ms(r.small.p99)} |`,
     `| ${fmt(r.large.rows)} | ${r.large.size} | ${fmt(r.large.rps)} | ${ms(r.large.p50)} | ${ms(r.large.p99)} |`,
     '',
-    `Cost ratio (large / small, as throughput small ÷ large): **${ratio(r.costRatio)}** — bar ≤ 1.2: ${verdict(r.costRatio <= 1.2)}.`,
+    `Cost ratio (large / small, as throughput small ÷ large): **${ratio(r.costRatio)}** — bar ≤ 1.2: ${verdict(r.costRatio <= 1.2)}. The same as median latency (large p50 ÷ small p50): ${ratio(r.large.p50 / r.small.p50)}. ${fmt(r.runs.length)} measures of ${fmt(r.runs[0]?.seconds)} s, alternating.`,
     '',
   ];
 }

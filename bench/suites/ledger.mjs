@@ -10,7 +10,7 @@ import { QUICK, dbUrl, freshDb, load, median, query, saveResult, startServer, wa
 const SMALL = 10_000;
 const LARGE = QUICK ? 200_000 : 10_000_000;
 const SECONDS = QUICK ? 3 : 8;
-const ROUNDS = QUICK ? 1 : 3;
+const ROUNDS = QUICK ? 1 : 5;
 const log = (...a) => console.error('[ledger]', ...a);
 
 const fill = (rows) => `
