@@ -94,7 +94,7 @@ describe.skipIf(!RUN_POSTGRES)('negative control: a naive read-then-write reserv
 
   it("fails test 1's checks (it exceeds a limit under the same load), so test 1 can catch what it claims to", async () => {
     const db = rel!.database.db;
-    const sampler = new TotalsSampler(db, SCENARIO.account);
+    const sampler = new TotalsSampler(db, SCENARIO.account, 'counter');
     const run = await runOverspendLoad(naiveGate(db), sampler, { seed: 7, requests: 2_000, concurrency: 64 });
     const report = {
       ...run,
