@@ -7,7 +7,8 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/src/**/*.test.ts'],
-    testTimeout: 60_000,
+    // Generous: the machine is small and shared; a timeout here is never a correctness assertion.
+    testTimeout: 180_000,
     hookTimeout: 120_000,
     // The machine has two cores; the integration suites start databases and processes.
     maxWorkers: 2,

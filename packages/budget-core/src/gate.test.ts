@@ -338,3 +338,40 @@ describe('decide', () => {
     expect(d.reason).toContain('no paced window');
   });
 });
+
+describe('routing between prepaid and metered accounts', () => {
+  // A metered key starts each day with its whole ceiling free, so by headroom share it would always
+  // outrank a subscription that has room; the simulator showed real money spent first that way.
+  const key: AccountSnapshot = {
+    account: account({
+      id: 'api-key',
+      provider: 'anthropic',
+      kind: 'api',
+      windows: [],
+      ceiling: { usd: '50', period: 'P1D' },
+    }),
+    windows: [],
+    period: period('0'),
+    inflight: 0,
+  };
+
+  it('tries a subscription with room before a metered key, by default', () => {
+    const d = decide(req({ estimate: { usd: '1' } }), snap([key, A('60')]), policy(), NOW);
+    expect(kind(d)).toBe(`allow max-a ${OPUS}`);
+  });
+
+  it('falls back to the metered key when the subscription has no room', () => {
+    const d = decide(req({ estimate: { usd: '1' } }), snap([key, A('99')]), policy(), NOW);
+    expect(kind(d)).toBe(`reroute api-key ${OPUS}`);
+  });
+
+  it('ranks by headroom alone when the policy turns meteredLast off', () => {
+    const d = decide(
+      req({ estimate: { usd: '1' } }),
+      snap([key, A('60')]),
+      policy({ routing: { meteredLast: false } }),
+      NOW,
+    );
+    expect(kind(d)).toBe(`allow api-key ${OPUS}`);
+  });
+});

@@ -308,7 +308,8 @@ class GateRun {
   }
 
   /**
-   * The accounts that serve `model`, best first: by score (see {@link scoreFor}); the sort is
+   * The accounts that serve `model`, best first: subscriptions before metered keys (unless the
+   * policy's `routing.meteredLast` is off), then by score (see {@link scoreFor}); the sort is
    * stable and the input is in routing order, so ties keep routing order, then account id.
    */
   rank(model: string, snaps: readonly AccountSnapshot[]): AccountEval[] {
@@ -316,7 +317,9 @@ class GateRun {
     if (accts.length < 2) return accts;
     const scores = new Map(accts.map((a) => [a, scoreFor(a, model)]));
     const score = (a: AccountEval) => scores.get(a) ?? ZERO;
-    accts.sort((a, b) => score(b).comparedTo(score(a)));
+    const metered = (a: AccountEval) =>
+      this.policy.routing.meteredLast && a.snap.account.kind === 'api' ? 1 : 0;
+    accts.sort((a, b) => metered(a) - metered(b) || score(b).comparedTo(score(a)));
     this.step({
       rule: 'route.rank',
       outcome: 'info',

@@ -65,7 +65,17 @@ export const policySchema = z.object({
   /** Models from most to least capable, across providers: opus → sonnet → haiku → codex. */
   ladder: z.array(modelSchema).default([]),
   taskClasses: z.record(idSchema, taskClassPolicySchema).default({}),
-  routing: z.object({ order: z.array(idSchema).default([]) }).prefault({}),
+  routing: z
+    .object({
+      order: z.array(idSchema).default([]),
+      /**
+       * Try subscription accounts (already paid for) before metered api accounts when ranking by
+       * headroom; otherwise a key's fresh daily ceiling, 100% free every morning, outranks a
+       * subscription that has room and real money is spent first.
+       */
+      meteredLast: z.boolean().default(true),
+    })
+    .prefault({}),
   ceilings: z
     .object({
       providers: z.record(providerSchema, ceilingSchema).default({}),
