@@ -47,6 +47,9 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     });
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
+    // A checked-out client whose server shuts down (57P01) emits 'error' too; without a listener that
+    // kills the process. The query in flight still rejects, and is answered 503.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<FleetDatabase>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
