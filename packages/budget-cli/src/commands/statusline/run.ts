@@ -13,7 +13,8 @@ async function readStdin(): Promise<string> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => {
-      process.stdin.pause();
+      // A writer that never closes stdin must not keep the process (and the prompt) waiting.
+      process.stdin.destroy();
       resolve(Buffer.concat(chunks).toString('utf8'));
     }, STDIN_TIMEOUT_MS);
     process.stdin.on('data', (c: Buffer) => chunks.push(c));
