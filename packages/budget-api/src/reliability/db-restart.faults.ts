@@ -43,14 +43,32 @@ describe('database restart under load [postgres, 2 processes, restarts the serve
     if (!rel) throw new Error('no database');
     const db = rel.database.db;
     const base = (i: number): string => replicas[i % 2]?.url ?? '';
+
+    // The queued request lives on its own account, so the load's spend cannot fill its ceiling.
     expect(
-      (await call(base(0), token, 'PUT', '/v1/accounts/acct-api', apiAccount('acct-api', '2.00'))).status,
+      (await call(base(0), token, 'PUT', '/v1/accounts/acct-q', apiAccount('acct-q', '2.00'))).status,
     ).toBe(201);
     // Queued work: the ceiling is full, so this request waits in the queue across the restart.
-    const hold = await call(base(0), token, 'POST', '/v1/gate', gateBody('hold', '1.90'));
-    const queued = await call(base(1), token, 'POST', '/v1/gate', gateBody('queued', '1.00'));
+    const hold = await call(
+      base(0),
+      token,
+      'POST',
+      '/v1/gate',
+      gateBody('hold', '1.90', { account: 'acct-q' }),
+    );
+    const queued = await call(
+      base(1),
+      token,
+      'POST',
+      '/v1/gate',
+      gateBody('queued', '1.00', { account: 'acct-q' }),
+    );
     expect(hold.json.decision).toBe('allow');
     expect(queued.json.decision).toBe('queue');
+    // The load's account exists only now, so the queued request could not be rerouted to it.
+    expect(
+      (await call(base(0), token, 'PUT', '/v1/accounts/acct-api', apiAccount('acct-api', '1000'))).status,
+    ).toBe(201);
 
     // Load: spend batches of 10 (retried with the same keys until accepted) and gates, on both replicas.
     let running = true;
@@ -81,7 +99,14 @@ describe('database restart under load [postgres, 2 processes, restarts the serve
             }
             throw new Error(`spend answered ${res.status}: ${JSON.stringify(res.json)}`);
           }
-          const g = await call(base(w), token, 'POST', '/v1/gate', gateBody(`g-${w}-${b}`, '0.001'), 10_000);
+          const g = await call(
+            base(w),
+            token,
+            'POST',
+            '/v1/gate',
+            gateBody(`g-${w}-${b}`, '0.001', { account: 'acct-api' }),
+            10_000,
+          );
           if (g.status === 503)
             downAnswers.push({ status: 503, retryAfter: g.headers?.get('retry-after') ?? null });
           else if (g.status !== 200 && g.status !== -1)
@@ -105,8 +130,18 @@ describe('database restart under load [postgres, 2 processes, restarts the serve
     try {
       await stopPg();
       // While it is down, the gate must refuse with 503 and a Retry-After, never 500 and never allow.
-      const probe = await call(base(0), token, 'POST', '/v1/gate', gateBody('while-down', '0.01'), 30_000);
-      expect(probe.status, JSON.stringify(probe.json)).toBe(503);
+      const probe = await call(
+        base(0),
+        token,
+        'POST',
+        '/v1/gate',
+        gateBody('while-down', '0.01', { account: 'acct-api' }),
+        30_000,
+      );
+      expect(
+        probe.status,
+        `${probe.error ?? JSON.stringify(probe.json)} exit=${String(replicas[0]?.child.exitCode)} ${replicas[0]?.output().slice(-1500) ?? ''}`,
+      ).toBe(503);
       expect(probe.headers?.get('retry-after')).toBeTruthy();
       expect(probe.json.code).toBe('BUDGET_ERR_DATABASE_UNAVAILABLE');
       await sleep(2_000);
@@ -136,7 +171,7 @@ describe('database restart under load [postgres, 2 processes, restarts the serve
     expect(rows.rows.length).toBe(held.size);
     const totals = await sql<{
       c: string;
-    }>`select committed_usd::text as c from fleet.period_totals where scope = 'account' and period = 'P1D'`.execute(
+    }>`select committed_usd::text as c from fleet.period_totals where scope = 'account' and key = 'acct-api' and period = 'P1D'`.execute(
       db,
     );
     expect(dec(totals.rows[0]?.c ?? '-1').eq(dec('0.01').times(held.size))).toBe(true);
