@@ -12,6 +12,6 @@ export function registerSignalCommand(budget: Command): void {
     .option('--resets-at <when>', 'reset instant: ISO-8601, "fri 17:00", "in 3d4h" …')
     .option('--confidence <c>', 'user | provider | estimated | unknown', 'provider')
     .option('--observed-at <when>', 'when it was observed (default now)')
-    .option('--timezone <zone>', 'zone for WHEN texts without one (default local)')
+    .option('--timezone <zone>', "zone for WHEN texts without one (default: the account's zone)")
     .action(lazyAction(async () => (await import('./run.js')).run));
 }

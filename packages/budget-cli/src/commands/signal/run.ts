@@ -3,6 +3,7 @@ import { confidenceSchema, idSchema, nonNegativeDecimalSchema, timezoneSchema } 
 import type { Runner } from '../../action.js';
 import { parseFlags } from '../../flags.js';
 import { call } from '../../transport/call.js';
+import type { Transport } from '../../transport/transport.js';
 import { localZone, showInstant, whenFlag } from '../../when.js';
 import { DateTime } from 'luxon';
 
@@ -19,10 +20,23 @@ const flagsSchema = z.object({
   timezone: timezoneSchema.optional(),
 });
 
+/** The account's IANA zone from the register, or undefined when it has no such account. */
+async function accountZone(t: Transport, account: string): Promise<string | undefined> {
+  const { accounts } = await call<{ accounts: { id: string; timezone?: string }[] }>(
+    t,
+    'GET',
+    '/v1/accounts',
+  );
+  return accounts.find((a) => a.id === account)?.timezone;
+}
+
 /** Sends one signal and prints what the register did with it. */
 export const run: Runner = async (ctx, raw) => {
   const f = parseFlags(flagsSchema, raw);
-  const zone = f.timezone ?? localZone();
+  const t = await ctx.transport();
+  // "fri 17:00" means 17:00 where the account lives, as `set --reset-at` reads it; the operator's
+  // own zone is only the fallback for an account the register does not know yet.
+  const zone = f.timezone ?? (await accountZone(t, f.account)) ?? localZone();
   const now = DateTime.utc();
   const resetAt = f.resetsAt !== undefined ? whenFlag('--resets-at', f.resetsAt, zone, now) : undefined;
   const observedAt = f.observedAt !== undefined ? whenFlag('--observed-at', f.observedAt, zone, now) : now;
@@ -35,7 +49,6 @@ export const run: Runner = async (ctx, raw) => {
     observedAt: observedAt.toUTC().toISO(),
     source: 'cli',
   };
-  const t = await ctx.transport();
   const res = await call<{ outcomes: { usage: string; reset?: { kept: string; rule: string } }[] }>(
     t,
     'POST',
