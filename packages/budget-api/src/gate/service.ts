@@ -228,7 +228,10 @@ export class GateService {
         .selectAll()
         .where('tenant_id', '=', tenantId)
         .where('task_id', '=', taskId)
-        .where('status', '=', 'live')
+        // A committed task has run: a retry that arrives after its commit (its client timed out and
+        // asked again) is answered with that reservation, never given a second one.
+        .where('status', 'in', ['live', 'committed'])
+        .orderBy('created_at', 'desc')
         .executeTakeFirst(),
       this.db
         .selectFrom('fleet.queue_entries')
