@@ -5,6 +5,8 @@ export default defineConfig({
     // Tests run against each package's TypeScript source, never a stale dist/.
     conditions: ['@mosaic/source'],
   },
+  // Test files run in vitest's server (SSR) environment, whose resolver has its own conditions.
+  ssr: { resolve: { conditions: ['@mosaic/source'], externalConditions: ['@mosaic/source'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts'],
     // Generous: the machine is small and shared; a timeout here is never a correctness assertion.
