@@ -37,8 +37,9 @@ import { isRetryableTxError, isUniqueViolation } from './retry.js';
 
 // How often a reservation that lost a race is decided again before the caller is told to retry.
 const MAX_ATTEMPTS = 30;
-// Background period: expiry sweep, queue deadlines, admission of waiting work.
-const TICK_MS = 2_000;
+// Background period: expiry sweep, queue deadlines, admission of waiting work. A reservation must be
+// freed within a second of its TTL even on a single replica, so the period stays well under a second.
+const TICK_MS = 500;
 // Long-poll re-read period (other replicas admit too; this replica's own admissions wake it at once).
 const POLL_MS = 500;
 
