@@ -204,6 +204,8 @@ export interface DecisionEntry {
   reservationId?: string;
   queueId?: string;
   createdAt: string;
+  /** The decision's trace; only when the list is filtered to one task (traces are large). */
+  trace?: unknown;
 }
 
 /** `GET /v1/decisions`: the newest gate decisions of a tenant from the audit trail, newest first. */
@@ -212,6 +214,7 @@ export async function latestDecisions(
   tenant: string,
   limit: number,
   accountId?: string,
+  taskId?: string,
 ): Promise<{ decisions: DecisionEntry[] }> {
   let q = db
     .selectFrom('fleet.gate_decisions')
@@ -228,18 +231,43 @@ export async function latestDecisions(
     ])
     .where('tenant_id', '=', tenant);
   if (accountId !== undefined) q = q.where('account_id', '=', accountId);
+  if (taskId !== undefined) {
+    // One task's history is what `mosaic budget explain` reads; it wants the whole trace.
+    const rows = await q
+      .select('trace')
+      .where('task_id', '=', taskId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return { decisions: rows.map((r) => ({ ...entryOf(r), trace: r.trace })) };
+  }
   const rows = await q.orderBy('id', 'desc').limit(limit).execute();
+  return { decisions: rows.map(entryOf) };
+}
+
+interface DecisionRow {
+  id: string;
+  task_id: string;
+  decision: string;
+  account_id: string | null;
+  model: string | null;
+  reason: string;
+  reservation_id: string | null;
+  queue_id: string | null;
+  created_at: Date | string;
+}
+
+function entryOf(r: DecisionRow): DecisionEntry {
   return {
-    decisions: rows.map((r) => ({
-      id: String(r.id),
-      taskId: r.task_id,
-      decision: r.decision,
-      ...(r.account_id ? { account: r.account_id } : {}),
-      ...(r.model ? { model: r.model } : {}),
-      reason: r.reason,
-      ...(r.reservation_id ? { reservationId: r.reservation_id } : {}),
-      ...(r.queue_id ? { queueId: r.queue_id } : {}),
-      createdAt: isoOf(r.created_at),
-    })),
+    id: String(r.id),
+    taskId: r.task_id,
+    decision: r.decision,
+    ...(r.account_id ? { account: r.account_id } : {}),
+    ...(r.model ? { model: r.model } : {}),
+    reason: r.reason,
+    ...(r.reservation_id ? { reservationId: r.reservation_id } : {}),
+    ...(r.queue_id ? { queueId: r.queue_id } : {}),
+    createdAt: isoOf(r.created_at),
   };
 }

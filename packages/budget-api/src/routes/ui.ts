@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { idSchema } from '@mosaic/budget-core';
+import { idSchema, labelSchema } from '@mosaic/budget-core';
 import { dashboardPace, latestDecisions } from '../observability/dashboard.js';
 import { databaseNow } from '../gate/snapshot.js';
 import { instant } from '../register/wire.js';
@@ -83,6 +83,8 @@ export const uiRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'The newest gate decisions with their reasons, newest first',
         querystring: z.object({
           account: idSchema.optional(),
+          /** One task's decisions, newest first, each with its trace. */
+          task: labelSchema.optional(),
           limit: z.coerce.number().int().min(1).max(500).default(50),
         }),
       },
@@ -93,6 +95,7 @@ export const uiRoutes: FastifyPluginAsyncZod = async (app) => {
         request.principal.tenantId,
         request.query.limit,
         request.query.account,
+        request.query.task,
       ),
   );
 };

@@ -24,15 +24,15 @@ export const run: Runner = async (ctx, raw, args) => {
   const taskId = parseFlags(labelSchema, args[0], 'mosaic budget explain <taskId>');
   const zone = f.timezone ?? localZone();
   const t = await ctx.transport();
-  // The audit trail is listed newest first; the task's latest decision is the first that names it.
+  // The task's decisions come newest first, each with its trace.
   const { decisions } = await call<{ decisions: DecisionRecord[] }>(
     t,
     'GET',
-    `/v1/decisions${query({ limit: 500 })}`,
+    `/v1/decisions${query({ task: taskId, limit: 1 })}`,
   );
-  const d = decisions.find((x) => x.taskId === taskId);
+  const d = decisions[0];
   if (!d) {
-    throw new CliError('BUDGET_ERR_NOT_FOUND', `no gate decision for task "${taskId}" among the latest 500`, {
+    throw new CliError('BUDGET_ERR_NOT_FOUND', `no gate decision for task "${taskId}"`, {
       exit: EXIT.rejected,
       hint: 'check the task id given to `mosaic budget gate --task`',
     });
