@@ -203,6 +203,14 @@ describeOnBackends('the dispatch gate', (env) => {
       .execute();
     expect(rows).toHaveLength(1);
     expect(Array.isArray(rows[0]?.trace)).toBe(true);
+
+    // The same decision, read back for that task alone, carries its trace; another task's does not leak in.
+    await ask(t, gateBody('other', '5'));
+    const res = await t.request({ method: 'GET', url: '/v1/decisions?task=audited' });
+    expect(res.statusCode).toBe(200);
+    const body = res.json<{ decisions: { taskId: string; trace?: { rule: string }[] }[] }>();
+    expect(body.decisions.map((d) => d.taskId)).toEqual(['audited']);
+    expect(body.decisions[0]?.trace?.length).toBeGreaterThan(0);
   });
 
   it('answers a commit of an unknown reservation with 404 and a malformed gate request with 400', async () => {
