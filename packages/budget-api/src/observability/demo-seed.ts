@@ -136,6 +136,8 @@ export async function seedDemo(request: SeedRequest, now: DateTime = DateTime.ut
     taskId,
     taskClass: 'feature',
     model: 'claude-sonnet-4',
+    // Asked for the metered account by name: the gate would otherwise try the subscription first.
+    account: 'acct-api',
     estimate: { usd },
     agent: 'claude-code',
     host: 'host-1',
