@@ -132,7 +132,8 @@ describe.skipIf(!RUN_POSTGRES)('no overspend across replicas [postgres, 4 proces
     expect(overspendViolations(report), JSON.stringify([overspendViolations(report), errors])).toEqual([]);
     // The load must have pressed on both limits, or the test proves nothing.
     expect(report.maxInflight).toBe(SCENARIO.concurrency);
-    expect(report.maxUsedUsd.gte(dec(SCENARIO.ceilingUsd).minus('1'))).toBe(true);
+    // Pressed means no further task of the largest size ($0.30) would have fitted at some instant.
+    expect(report.maxUsedUsd.gte(dec(SCENARIO.ceilingUsd).minus('0.30'))).toBe(true);
     expect(report.samples).toBeGreaterThan(50);
   }, 900_000);
 
