@@ -61,10 +61,6 @@ export async function ingestSignals(
   return db.transaction().execute(async (trx) => {
     const outcomes: SignalOutcome[] = [];
     for (const s of ordered) {
-      // A host whose clock runs ahead would otherwise hold the window with a signal "from the
-      // future", and every true signal until that instant would look older and be dropped. The
-      // audit row keeps what was sent; the window state never believes a time later than ours.
-      const observedAt = s.observedAt > now ? now : s.observedAt;
       await trx
         .insertInto('fleet.usage_signals')
         .values({
@@ -86,7 +82,7 @@ export async function ingestSignals(
         .where('window_name', '=', s.window)
         .forUpdate()
         .executeTakeFirst();
-      const newer = !held || instant(held.observed_at).toMillis() < observedAt.toMillis();
+      const newer = !held || instant(held.observed_at).toMillis() < s.observedAt.toMillis();
       let resetAt: string | null = held?.reset_at ? iso(instant(held.reset_at)) : null;
       let resetConfidence: Confidence = (held?.reset_confidence as Confidence | undefined) ?? 'unknown';
       let reset: SignalOutcome['reset'];
@@ -108,7 +104,7 @@ export async function ingestSignals(
             account_id: s.account,
             window_name: s.window,
             used_percent: s.usedPercent.toString(),
-            observed_at: iso(observedAt),
+            observed_at: iso(s.observedAt),
             reset_at: resetAt,
             reset_confidence: resetConfidence,
           })
@@ -123,7 +119,7 @@ export async function ingestSignals(
             ...(newer
               ? {
                   used_percent: s.usedPercent.toString(),
-                  observed_at: iso(observedAt),
+                  observed_at: iso(s.observedAt),
                   unsignaled_usd: '0',
                 }
               : {}),
