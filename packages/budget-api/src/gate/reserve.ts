@@ -118,9 +118,9 @@ export async function reserveInTx(
       .execute();
   }
 
-  for (const c of ceilings) {
-    const amount = input.usd.toString();
-    const updated = await trx
+  // The one statement that makes a ceiling exact: add the amount only where it still fits.
+  const reserveUnder = (c: (typeof ceilings)[number], amount: string) =>
+    trx
       .updateTable('fleet.period_totals')
       .set({ reserved_usd: sql`reserved_usd + ${amount}::numeric` })
       .where('tenant_id', '=', input.tenantId)
@@ -133,6 +133,10 @@ export async function reserveInTx(
       )
       .returning('reserved_usd')
       .executeTakeFirst();
+
+  for (const c of ceilings) {
+    const amount = input.usd.toString();
+    const updated = await reserveUnder(c, amount);
     if (updated) continue;
     // No row yet for this period (its first reservation or spend): create it, then try once more.
     await trx
@@ -147,19 +151,7 @@ export async function reserveInTx(
       })
       .onConflict((oc) => oc.doNothing())
       .execute();
-    const retried = await trx
-      .updateTable('fleet.period_totals')
-      .set({ reserved_usd: sql`reserved_usd + ${amount}::numeric` })
-      .where('tenant_id', '=', input.tenantId)
-      .where('scope', '=', c.scope)
-      .where('key', '=', c.key)
-      .where('period', '=', c.period)
-      .where('period_start', '=', iso(c.start))
-      .where(
-        sql<boolean>`committed_usd + reserved_usd + ${amount}::numeric <= ${c.limitUsd.toString()}::numeric`,
-      )
-      .returning('reserved_usd')
-      .executeTakeFirst();
+    const retried = await reserveUnder(c, amount);
     if (!retried) throw new ReservationRaceLost(`${c.scope} ceiling ${c.key}`);
   }
 
