@@ -21,7 +21,7 @@ export function isDatabaseDown(error: unknown): boolean {
     const message = (e as { message?: unknown }).message;
     if (
       typeof message === 'string' &&
-      /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|pool (is|has been) (closed|ended)|Cannot use a pool after calling end/i.test(
+      /timeout exceeded when trying to connect|Connection terminated|is not queryable|connect ECONNREFUSED|pool (is|has been) (closed|ended)|Cannot use a pool after calling end/i.test(
         message,
       )
     ) {

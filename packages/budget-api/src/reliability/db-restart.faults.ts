@@ -15,6 +15,15 @@ import { call, gateBody } from './support/http.js';
 import { ensurePgUp, lockRestarts, stopPg } from './support/pg-control.js';
 import { sleep, until } from './support/rng.js';
 
+// The replica's logged errors (pino level 50 and up), so a failure names its cause, not just its status.
+function errorLines(replica: Replica | undefined): string {
+  return (replica?.output() ?? '')
+    .split('\n')
+    .filter((line) => /"level":(5|6)\d/.test(line))
+    .slice(-5)
+    .join('\n');
+}
+
 // Test 3: the machine's real PostgreSQL goes down and comes back while gates and ingests run. It runs
 // alone (`pnpm test:faults`, after the main suite) because it cuts every other test's database.
 describe('database restart under load [postgres, 2 processes, restarts the server]', () => {
@@ -97,7 +106,10 @@ describe('database restart under load [postgres, 2 processes, restarts the serve
               await sleep(250);
               continue;
             }
-            throw new Error(`spend answered ${res.status}: ${JSON.stringify(res.json)}`);
+            await sleep(300);
+            throw new Error(
+              `spend answered ${res.status}: ${JSON.stringify(res.json)}\n${errorLines(replicas[(w + attempt) % 2])}`,
+            );
           }
           const g = await call(
             base(w),
@@ -109,8 +121,13 @@ describe('database restart under load [postgres, 2 processes, restarts the serve
           );
           if (g.status === 503)
             downAnswers.push({ status: 503, retryAfter: g.headers?.get('retry-after') ?? null });
-          else if (g.status !== 200 && g.status !== -1)
-            throw new Error(`gate answered ${g.status}: ${JSON.stringify(g.json)}`);
+          else if (g.status !== 200 && g.status !== -1) {
+            // The replica's log reaches this process through a pipe, after its HTTP answer.
+            await sleep(300);
+            throw new Error(
+              `gate answered ${g.status}: ${JSON.stringify(g.json)}\n${errorLines(replicas[w % 2])}`,
+            );
+          }
           if (typeof g.json.reservationId === 'string')
             await call(
               base(w + 1),
