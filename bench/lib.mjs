@@ -117,6 +117,8 @@ export async function runJson(script, args, options = {}) {
 
 /** Starts the bench server (bench/server.mjs) and waits for its ready line. */
 export function startServer(args, nodeArgs = []) {
+  // A suite run on its own, in a fresh clone, must not depend on another suite having made the scratch dir.
+  mkdirSync(WORK, { recursive: true });
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bench', 'server.mjs'), ...args], {
       cwd: WORK,
