@@ -2,12 +2,12 @@ import type { DateTime } from 'luxon';
 import type { Decimal } from 'decimal.js';
 import {
   activeAuthorizations,
-  ceilingPeriodBounds,
   type Account,
   type CeilingPeriod,
   type DispatchRequest,
 } from '@mosaic/budget-core';
 import type { TenantConfig } from '../register/config-cache.js';
+import { periodAt } from '../register/periods.js';
 
 /** A running-total row a reservation must fit under: committed + reserved + amount ≤ limit. */
 export interface CeilingGuard {
@@ -60,7 +60,7 @@ export function guardsFor(
     account.ceiling ??
     (Object.hasOwn(policy.ceilings.accounts, account.id) ? policy.ceilings.accounts[account.id] : undefined);
   if (own) {
-    const { start, end } = ceilingPeriodBounds(own.period, account.timezone, now);
+    const { start, end } = periodAt(own.period, account.timezone, now);
     ceilings.push({
       scope: 'account',
       key: account.id,
@@ -74,7 +74,7 @@ export function guardsFor(
     ? policy.ceilings.providers[account.provider]
     : undefined;
   if (prov) {
-    const { start, end } = ceilingPeriodBounds(prov.period, 'UTC', now);
+    const { start, end } = periodAt(prov.period, 'UTC', now);
     ceilings.push({
       scope: 'provider',
       key: account.provider,
