@@ -23,13 +23,14 @@ import { Metrics } from '../metrics.js';
 import { applyTotals } from '../register/totals.js';
 import { contentHash, insertLedgerRows } from '../register/spend.js';
 import { instant, iso, isoOf, numeric } from '../register/wire.js';
-import { buildSnapshot, databaseNow } from './snapshot.js';
+import { databaseNow, readGateState, snapshotFrom, type GateState } from './snapshot.js';
 import { guardsFor } from './guards.js';
 import {
   releaseWindows,
   releaseDeltas,
-  reserveInTx,
+  reserve,
   ReservationRaceLost,
+  type ReserveAudit,
   type HeldReservation,
 } from './reserve.js';
 import { decisionToWire, type GateAnswer } from './wire.js';
@@ -91,11 +92,15 @@ export class GateService {
 
   /** Asks the gate about a task; persists the outcome and returns it. Idempotent per taskId. */
   async gate(tenantId: string, request: DispatchRequest, raw: unknown): Promise<GateAnswer> {
-    const held = await this.existingForTask(tenantId, request.taskId);
-    if (held) return held;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const { config, now } = await this.configs.getWithNow(tenantId);
-      const snapshot = await buildSnapshot(this.db, tenantId, config, now);
+      // One round trip reads the clock, the configuration version, what the task already holds and the
+      // register's state; a second one writes the outcome. Nothing else touches the database here.
+      const state = await readGateState(this.db, tenantId, request.taskId);
+      const held = await this.replay(tenantId, state);
+      if (held) return held;
+      const config = await this.configs.at(tenantId, state.version);
+      const now = state.now;
+      const snapshot = snapshotFrom(state, config, now);
       const policy = config.policy.policy;
       const decision = decide(request, snapshot, policy, now, priceTable(policy));
       try {
@@ -113,11 +118,8 @@ export class GateService {
           await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * Math.min(attempt + 1, 10)));
           continue;
         }
-        if (isUniqueViolation(error)) {
-          // A retry of the same task raced this one and won: answer with what it holds.
-          const winner = await this.existingForTask(tenantId, request.taskId);
-          if (winner) return winner;
-        }
+        // A retry of the same task raced this one and won: the next read answers with what it holds.
+        if (isUniqueViolation(error)) continue;
         throw error;
       }
     }
@@ -146,28 +148,26 @@ export class GateService {
       if (!account) throw new Error(`decide chose unknown account ${decision.account}`);
       const id = randomUUID();
       answer.reservationId = id;
-      await this.db.transaction().execute(async (trx) => {
-        const { expiresAt } = await reserveInTx(
-          trx,
-          {
-            id,
-            tenantId,
-            taskId: request.taskId,
-            account: account.id,
-            provider: account.provider,
-            model: decision.model,
-            decision: decision.decision,
-            usd: decision.reserve.usd,
-            windows: decision.reserve.windows,
-            ttlMs: policy.reservations.ttl.toMillis(),
-            request: raw,
-            guards: guardsFor(config, account, request, now),
-          },
-          // The audit row goes in before the hot ceiling row is locked, to keep that lock short.
-          (t) => this.audit(t, tenantId, request.taskId, answer),
-        );
-        answer.expiresAt = expiresAt;
-      });
+      // One statement, committed on its own: reservation, audit row, limits and window %.
+      const { expiresAt } = await reserve(
+        this.db,
+        {
+          id,
+          tenantId,
+          taskId: request.taskId,
+          account: account.id,
+          provider: account.provider,
+          model: decision.model,
+          decision: decision.decision,
+          usd: decision.reserve.usd,
+          windows: decision.reserve.windows,
+          ttlMs: policy.reservations.ttl.toMillis(),
+          request: raw,
+          guards: guardsFor(config, account, request, now),
+        },
+        auditOf(answer),
+      );
+      answer.expiresAt = expiresAt;
       return answer;
     }
     if (decision.decision === 'queue') {
@@ -220,37 +220,20 @@ export class GateService {
       .execute();
   }
 
-  /** The live reservation or waiting queue entry a task already holds, as a replayed answer. */
-  private async existingForTask(tenantId: string, taskId: string): Promise<GateAnswer | undefined> {
-    // Both lookups at once: this runs before every decision.
-    const [live, waiting] = await Promise.all([
-      this.db
-        .selectFrom('fleet.reservations')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .where('task_id', '=', taskId)
-        // A committed task has run: a retry that arrives after its commit (its client timed out and
-        // asked again) is answered with that reservation, never given a second one.
-        .where('status', 'in', ['live', 'committed'])
-        .orderBy('created_at', 'desc')
-        .executeTakeFirst(),
-      this.db
-        .selectFrom('fleet.queue_entries')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .where('task_id', '=', taskId)
-        .where('status', '=', 'waiting')
-        .executeTakeFirst(),
-    ]);
-    if (live) {
-      const last = await this.lastDecision(tenantId, { reservationId: live.id });
+  /** The live (or committed) reservation or waiting queue entry a task already holds, as a replayed answer. */
+  private async replay(tenantId: string, state: GateState): Promise<GateAnswer | undefined> {
+    const { held, waiting } = state;
+    if (held) {
+      // A committed task has run: a retry that arrives after its commit (its client timed out and
+      // asked again) is answered with that reservation, never given a second one.
+      const last = await this.lastDecision(tenantId, { reservationId: held.id });
       return {
-        decision: live.decision as GateAnswer['decision'],
-        account: live.account_id,
-        model: live.model,
-        reservationId: live.id,
-        expiresAt: isoOf(live.expires_at),
-        reserve: { usd: numeric(live.usd).toString(), windows: live.windows },
+        decision: held.decision as GateAnswer['decision'],
+        account: held.account_id,
+        model: held.model,
+        reservationId: held.id,
+        expiresAt: isoOf(held.expires_at),
+        reserve: { usd: numeric(held.usd).toString(), windows: held.windows },
         reason: last?.reason ?? 'admitted from the queue',
         trace: (last?.trace as GateAnswer['trace'] | undefined) ?? [],
         replayed: true,
@@ -532,8 +515,9 @@ export class GateService {
         .executeTakeFirst();
       if (!entry) return false;
       const request = dispatchRequestSchema.parse(entry.request);
-      const now = instant(await databaseNow(trx));
-      const snapshot = await buildSnapshot(trx, tenantId, config, now);
+      const state = await readGateState(trx, tenantId);
+      const now = state.now;
+      const snapshot = snapshotFrom(state, config, now);
       const policy = config.policy.policy;
       const decision = decide(request, snapshot, policy, now, priceTable(policy));
       const answer = decisionToWire(decision);
@@ -566,7 +550,7 @@ export class GateService {
       const account = config.accountsById.get(decision.account);
       if (!account) return false;
       const reservationId = randomUUID();
-      await reserveInTx(trx, {
+      await reserve(trx, {
         id: reservationId,
         tenantId,
         taskId: request.taskId,
@@ -763,4 +747,16 @@ export class GateService {
   async now(): Promise<DateTime> {
     return instant(await databaseNow(this.db));
   }
+}
+
+/** The audit row of an answer, as the one-statement reservation writes it. */
+function auditOf(a: GateAnswer): ReserveAudit {
+  return {
+    decision: a.decision,
+    ...(a.account !== undefined ? { account: a.account } : {}),
+    ...(a.model !== undefined ? { model: a.model } : {}),
+    reason: a.reason,
+    trace: a.trace,
+    ...(a.queueId !== undefined ? { queueId: a.queueId } : {}),
+  };
 }
