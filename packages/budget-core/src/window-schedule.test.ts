@@ -88,6 +88,28 @@ describe('currentWindow', () => {
     expect(w.basis).toBe('held');
   });
 
+  it('keep a reading from the last length when the held reset is more than one length ahead', () => {
+    // The period of such a reset starts at now, which moves; the reading must not fall out of it.
+    const held = {
+      resetAt: at('2026-12-04T17:00:00-06:00'),
+      confidence: 'user' as const,
+      observedAt: at('2026-11-24T12:00:00Z'),
+      usedPercent: dec(42),
+    };
+    for (const now of ['2026-11-24T12:00:00Z', '2026-11-24T13:00:00Z', '2026-11-27T12:00:00Z']) {
+      const w = currentWindow(week, CHICAGO, held, at(now));
+      expect(w.start.toMillis()).toBe(at(now).toMillis());
+      expect(w.signalInWindow).toBe(true);
+    }
+    // A reading older than a whole length belongs to an earlier period.
+    const old = { ...held, observedAt: at('2026-11-17T12:00:00Z') };
+    expect(currentWindow(week, CHICAGO, old, at('2026-11-24T13:00:00Z')).signalInWindow).toBe(false);
+    // Once the held reset is within one length, its period starts one length before it.
+    const inside = currentWindow(week, CHICAGO, held, at('2026-11-28T12:00:00Z'));
+    expect(inside.start.toISO()).toBe('2026-11-27T17:00:00.000-06:00');
+    expect(inside.signalInWindow).toBe(false);
+  });
+
   it('replace an unknown reset with the latest plausible one: observedAt + length when usage was seen', () => {
     const now = at('2026-11-25T12:00:00Z');
     const held = {

@@ -122,9 +122,21 @@ export function currentWindowMs(
   if (held?.resetAt && held.confidence !== 'unknown') {
     const resetMs = held.resetAt.toMillis();
     if (resetMs > nowMs) {
+      const periodStartMs = back(resetMs);
+      if (periodStartMs <= nowMs) return result(periodStartMs, resetMs, held.confidence, 'held');
       // A reset more than one length ahead is kept (a later reset only slows pacing); its period
-      // is taken to start now.
-      return result(Math.min(back(resetMs), nowMs), resetMs, held.confidence, 'held');
+      // is taken to start now. That start moves with the clock, so the held signal cannot be
+      // judged against it: every reading would drop out of the window a moment after it arrived
+      // and the window would look unused. No reset is known between the reading and now, so a
+      // reading from the last (nominal) length is kept, which errs towards slower pacing; an
+      // older one must belong to an earlier period of a window this long.
+      return {
+        startMs: nowMs,
+        resetMs,
+        confidence: held.confidence,
+        signalInWindow: observedMs > nowMs - lenMs,
+        basis: 'held',
+      };
     }
     if (!spec.rolling) {
       const at = rollForward(spec.length, timezone, resetMs, nowMs);
@@ -164,7 +176,8 @@ export function currentWindowMs(
  *
  * - **Fixed** window with a known reset (`user`, `provider`, `estimated`): if the reset is still
  *   ahead it is the current reset and the period starts one `length` before it on the account's
- *   calendar (but never after `now`). If it has passed, the schedule recurs: the next reset is
+ *   calendar (but never after `now`; a reset more than one length ahead keeps a signal observed
+ *   within the last length). If it has passed, the schedule recurs: the next reset is
  *   `resetAt + length × k` on the account's calendar, the first one after `now`. A projected
  *   `provider` reset becomes `estimated` (the provider did not say it); `user` and `estimated` keep
  *   their tag.
