@@ -1,6 +1,7 @@
 import { applyResetPrecedence, type Account, type UsageSignal, type Confidence } from '@mosaic/budget-core';
 import type { DateTime } from 'luxon';
 import type { FleetDb } from '../db/database.js';
+import { databaseNow } from '../gate/snapshot.js';
 import { BudgetApiError, type ProblemIssue } from '../errors.js';
 import { listAccounts } from './accounts.js';
 import { instant, iso } from './wire.js';
@@ -9,10 +10,15 @@ import { instant, iso } from './wire.js';
 export interface SignalOutcome {
   account: string;
   window: string;
-  /** `applied`: it is now the newest; `stale`: an equal or newer signal was already held (usage kept). */
+  /** `applied`: it is now the newest; `stale`: an equal or newer signal was already held, or this reading was already received (usage kept). */
   usage: 'applied' | 'stale';
   /** Which reset was kept and by which precedence rule (absent when the signal carried no reset). */
   reset?: { kept: 'held' | 'incoming'; rule: string };
+  /**
+   * Present when `observedAt` was later than the register's (database) clock: the window state took
+   * the signal as observed at `clampedTo`, the database's now; the audit row keeps `sent`.
+   */
+  clamped?: { sent: string; clampedTo: string };
 }
 
 /** Most signals one `POST /v1/usage-signals` may carry. */
@@ -43,24 +49,51 @@ export function checkSignals(signals: UsageSignal[], accounts: Map<string, Accou
   }
 }
 
+/** Whether the audit trail already holds this reading as sent: same window, instant and used %. */
+async function sentBefore(trx: FleetDb, tenantId: string, s: UsageSignal): Promise<boolean> {
+  const row = await trx
+    .selectFrom('fleet.usage_signals')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('account_id', '=', s.account)
+    .where('window_name', '=', s.window)
+    .where('observed_at', '=', iso(s.observedAt))
+    .where('used_percent', '=', s.usedPercent.toString())
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /**
  * Records usage signals (all kept in `usage_signals` for the audit trail) and folds each into its
  * window's current state: a signal older than the held one does not overwrite the used %, and the
- * reset is merged by the core's precedence rule.
+ * reset is merged by the core's precedence rule. Time is the database's clock: a signal observed
+ * after it is folded in as observed now (see {@link SignalOutcome.clamped}).
  */
 export async function ingestSignals(
   db: FleetDb,
   tenantId: string,
   signals: UsageSignal[],
-  now: DateTime,
 ): Promise<SignalOutcome[]> {
   const accounts = new Map((await listAccounts(db, tenantId)).map((a) => [a.id, a]));
   checkSignals(signals, accounts);
   // Oldest first, so a batch replayed out of order ends in the same state as one sent in order.
   const ordered = [...signals].sort((a, b) => a.observedAt.toMillis() - b.observedAt.toMillis());
   return db.transaction().execute(async (trx) => {
+    // The database's clock, not this replica's: replicas may disagree, and the gate, expiry and
+    // pace all read the database's. It is the transaction's start, the same for the whole batch.
+    const now = instant(await databaseNow(trx));
     const outcomes: SignalOutcome[] = [];
     for (const s of ordered) {
+      // A host whose clock runs ahead would otherwise hold the window with a reading "from the
+      // future", and every true reading until that instant would look older and be dropped. The
+      // window state never believes a time later than the register's; the audit row keeps what
+      // was sent, and its received_at shows the clock it was clamped to.
+      const clamped = s.observedAt.toMillis() > now.toMillis();
+      const observedAt = clamped ? now : s.observedAt;
+      // A clamped reading sent again (a retry) would look newer at every arrival and zero the
+      // window's unsignaled spend each time; it is recognised by what was sent, in the audit.
+      const repeated = clamped && (await sentBefore(trx, tenantId, s));
       await trx
         .insertInto('fleet.usage_signals')
         .values({
@@ -82,7 +115,11 @@ export async function ingestSignals(
         .where('window_name', '=', s.window)
         .forUpdate()
         .executeTakeFirst();
-      const newer = !held || instant(held.observed_at).toMillis() < s.observedAt.toMillis();
+      const heldMs = held ? instant(held.observed_at).toMillis() : Number.NaN;
+      // Clamped readings of one batch share the instant `now`; the later sent one is the newer.
+      const newer =
+        !repeated &&
+        (!held || heldMs < observedAt.toMillis() || (clamped && heldMs === observedAt.toMillis()));
       let resetAt: string | null = held?.reset_at ? iso(instant(held.reset_at)) : null;
       let resetConfidence: Confidence = (held?.reset_confidence as Confidence | undefined) ?? 'unknown';
       let reset: SignalOutcome['reset'];
@@ -104,7 +141,7 @@ export async function ingestSignals(
             account_id: s.account,
             window_name: s.window,
             used_percent: s.usedPercent.toString(),
-            observed_at: iso(s.observedAt),
+            observed_at: iso(observedAt),
             reset_at: resetAt,
             reset_confidence: resetConfidence,
           })
@@ -119,7 +156,7 @@ export async function ingestSignals(
             ...(newer
               ? {
                   used_percent: s.usedPercent.toString(),
-                  observed_at: iso(s.observedAt),
+                  observed_at: iso(observedAt),
                   unsignaled_usd: '0',
                 }
               : {}),
@@ -134,6 +171,7 @@ export async function ingestSignals(
         window: s.window,
         usage: newer ? 'applied' : 'stale',
         ...(reset ? { reset } : {}),
+        ...(clamped ? { clamped: { sent: iso(s.observedAt), clampedTo: iso(now) } } : {}),
       });
     }
     return outcomes;

@@ -85,12 +85,7 @@ export const registerRoutes: FastifyPluginAsyncZod = (app) => {
       },
     },
     async (request) => {
-      const outcomes = await ingestSignals(
-        app.database.db,
-        request.principal.tenantId,
-        request.body.signals,
-        DateTime.utc(),
-      );
+      const outcomes = await ingestSignals(app.database.db, request.principal.tenantId, request.body.signals);
       app.gate.capacityChanged(request.principal.tenantId);
       return { outcomes };
     },
