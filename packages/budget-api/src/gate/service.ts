@@ -20,7 +20,6 @@ import type { FleetDatabase } from '../db/schema.js';
 import type { ConfigCache, TenantConfig } from '../register/config-cache.js';
 import { BudgetApiError } from '../errors.js';
 import { Metrics } from '../metrics.js';
-import { applyTotals } from '../register/totals.js';
 import { contentHash, insertLedgerRows } from '../register/spend.js';
 import { instant, iso, isoOf, numeric } from '../register/wire.js';
 import { databaseNow, readGateState, snapshotFrom, type GateState } from './snapshot.js';
@@ -388,9 +387,9 @@ export class GateService {
   async release(tenantId: string, id: string): Promise<{ reservationId: string; status: string }> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const status = await this.settle(tenantId, id, 'released');
-        this.capacityChanged(tenantId);
-        return { reservationId: id, status };
+        const settled = await this.settle(tenantId, id, 'released');
+        if (settled.waiting) this.capacityChanged(tenantId);
+        return { reservationId: id, status: settled.status };
       } catch (error) {
         if (attempt < MAX_ATTEMPTS && isRetryableTxError(error)) continue;
         throw error;
@@ -398,63 +397,49 @@ export class GateService {
     }
   }
 
+  /**
+   * Releases or expires one reservation in one statement (`fleet.reservation_settle`, migration 0004).
+   * `waiting` says whether the tenant has queued work that the freed room may admit.
+   */
   private async settle(
     tenantId: string | undefined,
     id: string,
     to: 'released' | 'expired',
-  ): Promise<string> {
-    return this.db.transaction().execute(async (trx) => {
-      let q = trx.selectFrom('fleet.reservations').selectAll().where('id', '=', id);
-      if (tenantId !== undefined) q = q.where('tenant_id', '=', tenantId);
-      const r = await q.forUpdate().executeTakeFirst();
-      if (!r) throw new BudgetApiError('BUDGET_ERR_NOT_FOUND', `no reservation "${id}"`);
-      if (r.status === 'committed') {
-        if (to === 'expired') return r.status;
+  ): Promise<{ status: string; tenant: string; settled: boolean; waiting: boolean }> {
+    try {
+      const result = await sql<{ s: SettleAnswer }>`
+        select fleet.reservation_settle(${tenantId ?? null}, ${id}, ${to}) as s
+      `.execute(this.db);
+      const answer = result.rows[0]?.s;
+      if (!answer) throw new Error('fleet.reservation_settle returned no row');
+      return answer;
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      if (code === 'MB404') throw new BudgetApiError('BUDGET_ERR_NOT_FOUND', `no reservation "${id}"`);
+      if (code === 'MB409') {
         throw new BudgetApiError('BUDGET_ERR_RESERVATION_STATE', `reservation "${id}" is already committed`);
       }
-      if (r.status !== 'live') return r.status;
-      const held = r as unknown as HeldReservation;
-      await trx
-        .updateTable('fleet.reservations')
-        .set({ status: to, settled_at: sql<Date>`now()` })
-        .where('id', '=', id)
-        .execute();
-      await applyTotals(trx, r.tenant_id, releaseDeltas(held));
-      await releaseWindows(trx, held);
-      return to;
-    });
+      throw error;
+    }
   }
 
   /** Expires reservations past their TTL (database clock) and queue entries past their deadline. */
   async sweep(): Promise<Set<string>> {
     const touched = new Set<string>();
     for (let i = 0; i < 500; i++) {
-      // One reservation per transaction, skipping rows another replica is settling right now.
-      const next = await this.db.transaction().execute(async (trx) => {
-        const r = await trx
-          .selectFrom('fleet.reservations')
-          .selectAll()
-          .where('status', '=', 'live')
-          .where(sql<boolean>`expires_at <= now()`)
-          .orderBy('expires_at')
-          .limit(1)
-          .forUpdate()
-          .skipLocked()
-          .executeTakeFirst();
-        if (!r) return undefined;
-        const held = r as unknown as HeldReservation;
-        await trx
-          .updateTable('fleet.reservations')
-          .set({ status: 'expired', settled_at: sql<Date>`now()` })
-          .where('id', '=', r.id)
-          .execute();
-        await applyTotals(trx, r.tenant_id, releaseDeltas(held));
-        await releaseWindows(trx, held);
-        return r.tenant_id;
-      });
-      if (!next) break;
-      this.metrics.expired.inc({ tenant: next });
-      touched.add(next);
+      // One reservation per statement, skipping rows another replica is settling right now.
+      const next = await sql<{ s: SettleAnswer }>`
+        select fleet.reservation_settle(null, x.id, 'expired') as s
+          from (select id from fleet.reservations
+                 where status = 'live' and expires_at <= now()
+                 order by expires_at limit 1
+                 for update skip locked) x
+      `.execute(this.db);
+      const settled = next.rows[0]?.s;
+      if (!settled) break;
+      if (!settled.settled) continue;
+      this.metrics.expired.inc({ tenant: settled.tenant });
+      touched.add(settled.tenant);
     }
     const expiredQueue = await this.db
       .updateTable('fleet.queue_entries')
@@ -747,6 +732,14 @@ export class GateService {
   async now(): Promise<DateTime> {
     return instant(await databaseNow(this.db));
   }
+}
+
+/** What `fleet.reservation_settle` answers. */
+interface SettleAnswer {
+  status: string;
+  tenant: string;
+  settled: boolean;
+  waiting: boolean;
 }
 
 /** The audit row of an answer, as the one-statement reservation writes it. */
