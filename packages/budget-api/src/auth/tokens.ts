@@ -13,7 +13,8 @@ export interface CreatedToken {
 
 const TOKEN_SHAPE = /^mbt_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
-function hashToken(token: string): string {
+/** The stored form of a token: its SHA-256, hex (the token itself is never stored). */
+export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 

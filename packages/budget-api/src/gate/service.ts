@@ -22,7 +22,7 @@ import { BudgetApiError } from '../errors.js';
 import { Metrics } from '../metrics.js';
 import { contentHash, insertLedgerRows } from '../register/spend.js';
 import { instant, iso, isoOf, numeric } from '../register/wire.js';
-import { databaseNow, readGateState, snapshotFrom, type GateState } from './snapshot.js';
+import { databaseNow, readGateState, revokedToken, snapshotFrom, type GateState } from './snapshot.js';
 import { guardsFor } from './guards.js';
 import {
   releaseWindows,
@@ -90,11 +90,17 @@ export class GateService {
   }
 
   /** Asks the gate about a task; persists the outcome and returns it. Idempotent per taskId. */
-  async gate(tenantId: string, request: DispatchRequest, raw: unknown): Promise<GateAnswer> {
+  async gate(
+    tenantId: string,
+    request: DispatchRequest,
+    raw: unknown,
+    tokenId?: string,
+  ): Promise<GateAnswer> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      // One round trip reads the clock, the configuration version, what the task already holds and the
-      // register's state; a second one writes the outcome. Nothing else touches the database here.
-      const state = await readGateState(this.db, tenantId, request.taskId);
+      // One round trip reads the clock, the configuration version, the token's liveness, what the task
+      // already holds and the register's state; a second one writes the outcome. Nothing else touches
+      // the database here.
+      const state = await readGateState(this.db, tenantId, request.taskId, tokenId);
       const held = await this.replay(tenantId, state);
       if (held) return held;
       const config = await this.configs.at(tenantId, state.version);
@@ -384,10 +390,14 @@ export class GateService {
   }
 
   /** Frees everything a reservation holds (the task did not run). Idempotent. */
-  async release(tenantId: string, id: string): Promise<{ reservationId: string; status: string }> {
+  async release(
+    tenantId: string,
+    id: string,
+    tokenId?: string,
+  ): Promise<{ reservationId: string; status: string }> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const settled = await this.settle(tenantId, id, 'released');
+        const settled = await this.settle(tenantId, id, 'released', tokenId);
         if (settled.waiting) this.capacityChanged(tenantId);
         return { reservationId: id, status: settled.status };
       } catch (error) {
@@ -405,12 +415,20 @@ export class GateService {
     tenantId: string | undefined,
     id: string,
     to: 'released' | 'expired',
+    tokenId?: string,
   ): Promise<{ status: string; tenant: string; settled: boolean; waiting: boolean }> {
+    const token = tokenId ?? null;
     try {
-      const result = await sql<{ s: SettleAnswer }>`
-        select fleet.reservation_settle(${tenantId ?? null}, ${id}, ${to}) as s
+      // The token's row is re-read in the same statement (the auth hook may have taken it from this
+      // replica's cache): a revoked token settles nothing, and CASE never calls the function for it.
+      const result = await sql<{ s: SettleAnswer | null }>`
+        select case when ${token}::text is null
+                      or exists (select 1 from fleet.api_tokens
+                                  where id = ${token} and revoked_at is null)
+                    then fleet.reservation_settle(${tenantId ?? null}, ${id}, ${to}) end as s
       `.execute(this.db);
       const answer = result.rows[0]?.s;
+      if (answer === null && token !== null) throw revokedToken();
       if (!answer) throw new Error('fleet.reservation_settle returned no row');
       return answer;
     } catch (error) {

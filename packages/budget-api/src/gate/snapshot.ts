@@ -10,6 +10,7 @@ import {
   type WindowState,
 } from '@mosaic/budget-core';
 import type { FleetDatabase } from '../db/schema.js';
+import { BudgetApiError } from '../errors.js';
 import type { TenantConfig } from '../register/config-cache.js';
 import { periodAt } from '../register/periods.js';
 import { instant, numeric } from '../register/wire.js';
@@ -87,7 +88,8 @@ export interface GateState {
 
 /**
  * Reads, in one statement and one round trip, everything a decision needs: the database's clock, the
- * tenant's configuration version, what the task already holds (a retry is answered with it), and the
+ * tenant's configuration version, whether the caller's token is still live (when `tokenId` is given:
+ * the auth hook may have taken it from this replica's cache), what the task already holds (a retry is answered with it), and the
  * register's small state tables — window states, live reservations per account, and the running
  * totals of periods that have not ended. Never the ledger, so its cost does not grow with history.
  * Amounts are cast to text inside the JSON so no decimal passes through a float.
@@ -96,11 +98,14 @@ export async function readGateState(
   db: Kysely<FleetDatabase>,
   tenantId: string,
   taskId?: string,
+  tokenId?: string,
 ): Promise<GateState> {
   const task = taskId ?? null;
+  const token = tokenId ?? null;
   const result = await sql<{
     now: Date | string;
     v: string | number;
+    token_ok: boolean | null;
     held: HeldRow | null;
     waiting: WaitingRow | null;
     states: StateRow[];
@@ -109,6 +114,8 @@ export async function readGateState(
   }>`
     select now() as now,
       coalesce((select config_version from fleet.tenants where id = ${tenantId}), 0) as v,
+      (select revoked_at is null from fleet.api_tokens
+        where ${token}::text is not null and id = ${token} and tenant_id = ${tenantId}) as token_ok,
       (select row_to_json(x) from (
          select id, decision, account_id, model, expires_at, usd::text as usd, windows
            from fleet.reservations
@@ -139,6 +146,7 @@ export async function readGateState(
   `.execute(db);
   const row = result.rows[0];
   if (!row) throw new Error('the gate state query returned no row');
+  if (token !== null && row.token_ok !== true) throw revokedToken();
   return {
     now: instant(row.now),
     version: Number(row.v),
@@ -148,6 +156,11 @@ export async function readGateState(
     inflight: row.inflight,
     totals: row.totals,
   };
+}
+
+/** The answer to a request whose token was revoked (or deleted) since this replica verified it. */
+export function revokedToken(): BudgetApiError {
+  return new BudgetApiError('BUDGET_ERR_UNAUTHENTICATED', 'the token is unknown or revoked');
 }
 
 /** The key a running-total row is found by: scope, key, period and the period's start (epoch ms). */

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { revokeToken } from '../auth/tokens.js';
 import { apiAccount, spend } from '../test-support/fixtures.js';
+import { gateBody } from './support/http.js';
 import { RUN_POSTGRES } from './support/postgres.js';
 import { injectEnv, via, type InjectEnv } from './support/inject.js';
 
@@ -78,6 +79,45 @@ describe.skipIf(!RUN_POSTGRES)('tokens [postgres]', () => {
     const b = await via(env!.second, c).request({ url: '/v1/accounts' });
     expect([a.statusCode, b.statusCode]).toEqual([401, 401]);
     expect(a.json()).toMatchObject({ code: 'BUDGET_ERR_UNAUTHENTICATED' });
+  });
+
+  it('refuses a revoked token on the gate and a release at once, though the replica had it verified', async () => {
+    // The gate and release routes take a verified principal from the replica's cache and re-read the
+    // token's row in their own statement: the cache may save a round trip, never a revocation.
+    const c = await env!.tenant(['admin']);
+    tokens.push(c.token);
+    expect(
+      (await c.request({ method: 'PUT', url: '/v1/accounts/acct-r', payload: apiAccount('acct-r', '10') }))
+        .statusCode,
+    ).toBe(201);
+    const gate = (taskId: string) =>
+      c.request({
+        method: 'POST',
+        url: '/v1/gate',
+        payload: gateBody(taskId, '0.10', { account: 'acct-r' }),
+      });
+    const first = await gate('r-1');
+    expect(first.statusCode).toBe(200);
+    const reservationId = first.json<{ reservationId: string }>().reservationId;
+    expect((await gate('r-2')).statusCode).toBe(200);
+    expect(await revokeToken(env!.rel.database.db, c.token)).toBe(true);
+    const afterGate = await gate('r-3');
+    expect(afterGate.statusCode).toBe(401);
+    expect(afterGate.json()).toMatchObject({ code: 'BUDGET_ERR_UNAUTHENTICATED' });
+    const afterRelease = await c.request({
+      method: 'POST',
+      url: `/v1/reservations/${reservationId}/release`,
+    });
+    expect(afterRelease.statusCode).toBe(401);
+    // Nothing was written for the refused requests: no third reservation, the first still live.
+    const rows = await sql<{ task_id: string; status: string }>`
+      select task_id, status from fleet.reservations where tenant_id = ${c.tenant} order by task_id`.execute(
+      env!.rel.database.db,
+    );
+    expect(rows.rows).toEqual([
+      { task_id: 'r-1', status: 'live' },
+      { task_id: 'r-2', status: 'live' },
+    ]);
   });
 
   it('rate-limits failed authentication per client address (429 with Retry-After), and not other clients', async () => {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { BudgetApiError } from '../errors.js';
 import { dispatchRequestSchema, idSchema, tokenUsageSchema, usdSchema } from '@mosaic/budget-core';
 
 const reservationParams = z.object({ id: z.string().min(1).max(64) });
@@ -7,12 +9,31 @@ const reservationParams = z.object({ id: z.string().min(1).max(64) });
 /** Longest long-poll a client may ask for, in seconds: below common proxy idle timeouts. */
 export const MAX_WAIT_SECONDS = 60;
 
+/**
+ * Runs a route that confirms its own token; when the token turns out revoked, this replica forgets
+ * the principal it had verified for it, so the next request reads the token table again.
+ */
+async function forgetIfRevoked<T>(
+  app: FastifyInstance,
+  tokenId: string | undefined,
+  run: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (tokenId && error instanceof BudgetApiError && error.code === 'BUDGET_ERR_UNAUTHENTICATED') {
+      app.verifiedTokens.evictToken(tokenId);
+    }
+    throw error;
+  }
+}
+
 /** The gate's routes: decisions, reservations and the queue. */
 export const gateRoutes: FastifyPluginAsyncZod = (app) => {
   app.post(
     '/v1/gate',
     {
-      config: { scope: 'gate' },
+      config: { scope: 'gate', confirmsToken: true },
       preValidation: (request, _reply, done) => {
         request.rawBody = structuredClone(request.body);
         done();
@@ -24,7 +45,10 @@ export const gateRoutes: FastifyPluginAsyncZod = (app) => {
         body: dispatchRequestSchema,
       },
     },
-    async (request) => app.gate.gate(request.principal.tenantId, request.body, request.rawBody),
+    async (request) =>
+      forgetIfRevoked(app, request.principal.tokenId, () =>
+        app.gate.gate(request.principal.tenantId, request.body, request.rawBody, request.principal.tokenId),
+      ),
   );
 
   app.post(
@@ -45,14 +69,17 @@ export const gateRoutes: FastifyPluginAsyncZod = (app) => {
   app.post(
     '/v1/reservations/:id/release',
     {
-      config: { scope: 'gate' },
+      config: { scope: 'gate', confirmsToken: true },
       schema: {
         tags: ['gate'],
         summary: 'Free everything a reservation holds (idempotent)',
         params: reservationParams,
       },
     },
-    async (request) => app.gate.release(request.principal.tenantId, request.params.id),
+    async (request) =>
+      forgetIfRevoked(app, request.principal.tokenId, () =>
+        app.gate.release(request.principal.tenantId, request.params.id, request.principal.tokenId),
+      ),
   );
 
   app.get(
