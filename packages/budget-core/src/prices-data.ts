@@ -20,6 +20,12 @@ export const PRICES_DATA = {
     'gpt-5': { input: '1.25', output: '10', cacheRead: '0.125', cacheWrite: '0' },
     'gpt-5-codex': { input: '1.25', output: '10', cacheRead: '0.125', cacheWrite: '0' },
     'gpt-5-mini': { input: '0.25', output: '2', cacheRead: '0.025', cacheWrite: '0' },
+    'gpt-5-nano': { input: '0.05', output: '0.4', cacheRead: '0.005', cacheWrite: '0' },
+    // The GPT-5.1 family (Codex CLI's default models since November 2025) is priced like GPT-5.
+    'gpt-5.1': { input: '1.25', output: '10', cacheRead: '0.125', cacheWrite: '0' },
+    'gpt-5.1-codex': { input: '1.25', output: '10', cacheRead: '0.125', cacheWrite: '0' },
+    'gpt-5.1-codex-max': { input: '1.25', output: '10', cacheRead: '0.125', cacheWrite: '0' },
+    'gpt-5.1-codex-mini': { input: '0.25', output: '2', cacheRead: '0.025', cacheWrite: '0' },
     'o4-mini': { input: '1.1', output: '4.4', cacheRead: '0.275', cacheWrite: '0' },
   },
 } as const satisfies {
