@@ -63,7 +63,9 @@ export function mergeDeltas(deltas: TotalDelta[]): TotalDelta[] {
 /**
  * Adds amounts to running totals in the caller's transaction, creating rows as needed, in ONE
  * statement whose rows are in a fixed order (so row locks are taken in that order and are held for
- * a single round trip).
+ * a single round trip). The rows travel as one array per column (`unnest … with ordinality`, inserted
+ * in that order): a batch touching hundreds of rows is an 8-parameter statement for PostgreSQL to parse,
+ * not one with nine parameters per row.
  */
 export async function applyTotals(
   trx: Kysely<FleetDatabase>,
@@ -74,28 +76,23 @@ export async function applyTotals(
     (d) => !(d.committed.eq(ZERO) && d.projected.eq(ZERO) && (d.reserved ?? ZERO).eq(ZERO)),
   );
   if (rows.length === 0) return;
-  await trx
-    .insertInto('fleet.period_totals')
-    .values(
-      rows.map((d) => ({
-        tenant_id: tenantId,
-        scope: d.scope,
-        key: d.key,
-        period: d.period,
-        period_start: iso(d.start),
-        period_end: iso(d.end),
-        committed_usd: d.committed.toString(),
-        projected_usd: d.projected.toString(),
-        reserved_usd: (d.reserved ?? ZERO).toString(),
-      })),
-    )
-    .onConflict((oc) =>
-      oc.columns(['tenant_id', 'scope', 'key', 'period', 'period_start']).doUpdateSet({
-        committed_usd: sql`fleet.period_totals.committed_usd + excluded.committed_usd`,
-        projected_usd: sql`fleet.period_totals.projected_usd + excluded.projected_usd`,
-        // Settling never takes a reservation below zero, even if a bug released twice.
-        reserved_usd: sql`greatest(fleet.period_totals.reserved_usd + excluded.reserved_usd, 0)`,
-      }),
-    )
-    .execute();
+  await sql`
+    insert into fleet.period_totals (tenant_id, scope, key, period, period_start, period_end,
+      committed_usd, projected_usd, reserved_usd)
+    select ${tenantId}, scope, key, period, period_start, period_end, committed_usd, projected_usd,
+      reserved_usd
+    from unnest(
+      ${rows.map((d) => d.scope)}::text[], ${rows.map((d) => d.key)}::text[],
+      ${rows.map((d) => d.period)}::text[], ${rows.map((d) => iso(d.start))}::timestamptz[],
+      ${rows.map((d) => iso(d.end))}::timestamptz[], ${rows.map((d) => d.committed.toString())}::numeric[],
+      ${rows.map((d) => d.projected.toString())}::numeric[],
+      ${rows.map((d) => (d.reserved ?? ZERO).toString())}::numeric[]
+    ) with ordinality as t(scope, key, period, period_start, period_end, committed_usd, projected_usd,
+      reserved_usd, ord)
+    order by ord
+    on conflict (tenant_id, scope, key, period, period_start) do update set
+      committed_usd = fleet.period_totals.committed_usd + excluded.committed_usd,
+      projected_usd = fleet.period_totals.projected_usd + excluded.projected_usd,
+      -- Settling never takes a reservation below zero, even if a bug released twice.
+      reserved_usd = greatest(fleet.period_totals.reserved_usd + excluded.reserved_usd, 0)`.execute(trx);
 }
