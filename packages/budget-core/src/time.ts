@@ -10,11 +10,25 @@ declare module 'luxon' {
   }
 }
 
+// luxon checks a zone by building an Intl.DateTimeFormat every time (tens of microseconds), and every
+// stored account is parsed again whenever the register reads it; a name valid once stays valid for the
+// life of the process. The set is bounded because zone names come from user input.
+const KNOWN_ZONES_MAX = 1024;
+const knownZones = new Set<string>();
+
+function isZone(name: string): boolean {
+  if (knownZones.has(name)) return true;
+  if (!IANAZone.isValidZone(name)) return false;
+  if (knownZones.size >= KNOWN_ZONES_MAX) knownZones.clear();
+  knownZones.add(name);
+  return true;
+}
+
 /** An IANA time-zone name such as `America/Chicago`. */
 export const timezoneSchema = z
   .string()
   .min(1)
-  .refine((z) => IANAZone.isValidZone(z), 'must be an IANA time zone such as "America/Chicago"');
+  .refine(isZone, 'must be an IANA time zone such as "America/Chicago"');
 
 /** Earliest and latest instants the system accepts: anything outside is a typo, not a plan. */
 export const EARLIEST = DateTime.fromISO('2000-01-01T00:00:00Z', { setZone: true });
