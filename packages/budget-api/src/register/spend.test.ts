@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
+import { sql } from 'kysely';
+import {
+  accountSchema,
+  dec,
+  spendRecordSchema,
+  ZERO,
+  type Account,
+  type SpendRecord,
+} from '@mosaic/budget-core';
+import { describeOnBackends } from '../test-support/backends.js';
+import { apiAccount, spend } from '../test-support/fixtures.js';
+import { putAccount } from './accounts.js';
+import { contentHash, ingestSpend, spendDeltas } from './spend.js';
+import { mergeDeltas, totalKeysFor, type TotalDelta } from './totals.js';
+import { numeric } from './wire.js';
+
+// Zones with DST changes, a half-hour offset and a 45-minute one, so day groups differ from UTC days.
+const ZONES = ['UTC', 'America/Chicago', 'Europe/Berlin', 'Australia/Lord_Howe', 'Asia/Kathmandu'];
+const BASE_MS = DateTime.fromISO('2026-01-01T00:00:00Z').toMillis();
+// Instants cluster within two days of 40 anchors spread over two years: records share local days
+// that straddle UTC midnight (and DST changes, month ends, year ends), where the groups must split.
+const ANCHORS = 40;
+const ANCHOR_STEP_MS = 18 * 86_400_000;
+const CLUSTER_MS = 2 * 86_400_000;
+// Up to 60 records per case keeps a property run fast while groups still collide often.
+const MAX_RECORDS = 60;
+
+const accounts = new Map<string, Account>(
+  ZONES.map((timezone, i) => [
+    `a${i}`,
+    accountSchema.parse({ ...apiAccount(`a${i}`), timezone, provider: i % 2 ? 'openai' : 'anthropic' }),
+  ]),
+);
+
+// Each case's records get distinct keys by position, as a batch's keys are distinct.
+const recordsArb = (minLength: number, maxLength: number): fc.Arbitrary<SpendRecord[]> =>
+  fc
+    .array(
+      fc.record({
+        account: fc.integer({ min: 0, max: ZONES.length - 1 }),
+        anchor: fc.integer({ min: 0, max: ANCHORS }),
+        withinMs: fc.integer({ min: 0, max: CLUSTER_MS }),
+        cents: fc.integer({ min: 0, max: 100_000 }),
+        projected: fc.boolean(),
+      }),
+      { minLength, maxLength },
+    )
+    .map((list) =>
+      list.map(({ account, anchor, withinMs, cents, projected }, i) => {
+        const acct = accounts.get(`a${account}`) as Account;
+        return spendRecordSchema.parse(
+          spend(`k${i}`, dec(cents).div(10_000).toString(), {
+            account: acct.id,
+            provider: acct.provider,
+            kind: projected ? 'projected' : 'actual',
+            occurredAt: new Date(BASE_MS + anchor * ANCHOR_STEP_MS + withinMs).toISOString(),
+          }),
+        );
+      }),
+    );
+
+/** The rule spendDeltas must keep: every record adds its amount to each of its six rows. */
+function perRecordDeltas(records: SpendRecord[]): TotalDelta[] {
+  return records.flatMap((r) =>
+    totalKeysFor(r.account, r.provider, accounts.get(r.account)?.timezone ?? 'UTC', r.occurredAt).map(
+      (key) => ({
+        ...key,
+        committed: r.kind === 'actual' ? r.usd : ZERO,
+        projected: r.kind === 'actual' ? ZERO : r.usd,
+      }),
+    ),
+  );
+}
+
+function comparable(deltas: TotalDelta[]): string[] {
+  return mergeDeltas(deltas)
+    .filter((d) => !(d.committed.eq(ZERO) && d.projected.eq(ZERO)))
+    .map(
+      (d) =>
+        `${d.scope} ${d.key} ${d.period} ${d.start.toMillis()} ${d.end.toMillis()} ${d.committed.toString()} ${d.projected.toString()}`,
+    );
+}
+
+describe('spendDeltas', () => {
+  it('lands on exactly the rows and amounts of one delta per record and period', () => {
+    fc.assert(
+      fc.property(recordsArb(0, MAX_RECORDS), (records) => {
+        expect(comparable(spendDeltas(records, accounts))).toEqual(comparable(perRecordDeltas(records)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('contentHash', () => {
+  it('is the same for the same spend written with another offset or another decimal spelling', () => {
+    const a = spendRecordSchema.parse(spend('h', '1.50', { occurredAt: '2026-03-01T12:00:00Z' }));
+    const b = spendRecordSchema.parse(spend('h', '1.5', { occurredAt: '2026-03-01T06:00:00-06:00' }));
+    expect(contentHash(a)).toBe(contentHash(b));
+  });
+});
+
+describeOnBackends('ingestSpend', (env) => {
+  it('keeps every running total equal to the sum of its ledger rows, over fresh, replayed and mixed batches', async () => {
+    const { database } = env();
+    const db = database.db;
+    const tenant = `t-spend-${Date.now()}`;
+    await sql`insert into fleet.tenants (id) values (${tenant})`.execute(db);
+    for (const a of accounts.values()) await putAccount(db, tenant, a, 'test');
+    const records = fc.sample(recordsArb(30, 30), { numRuns: 1, seed: 7 })[0] as SpendRecord[];
+    const first = await ingestSpend(db, tenant, records.slice(0, 20));
+    expect(first.inserted).toBe(20);
+    // Half of the next batch is already held (duplicates), half is new.
+    const second = await ingestSpend(db, tenant, records.slice(10, 30));
+    expect(second.inserted).toBe(10);
+    expect(second.duplicates.sort()).toEqual(
+      records
+        .slice(10, 20)
+        .map((r) => r.idempotencyKey)
+        .sort(),
+    );
+    const replay = await ingestSpend(db, tenant, records);
+    expect(replay.inserted).toBe(0);
+    expect(replay.duplicates).toHaveLength(30);
+
+    const want = comparable(perRecordDeltas(records));
+    const rows = await db
+      .selectFrom('fleet.period_totals')
+      .selectAll()
+      .where('tenant_id', '=', tenant)
+      .execute();
+    const got = rows
+      .filter((r) => !(numeric(r.committed_usd).eq(ZERO) && numeric(r.projected_usd).eq(ZERO)))
+      .map(
+        (r) =>
+          `${r.scope} ${r.key} ${r.period} ${new Date(r.period_start).getTime()} ${new Date(r.period_end).getTime()} ${numeric(r.committed_usd).toString()} ${numeric(r.projected_usd).toString()}`,
+      )
+      .sort();
+    expect(got).toEqual([...want].sort());
+  });
+
+  it('refuses a batch whose key is held with other content, writing nothing of it', async () => {
+    const { database } = env();
+    const db = database.db;
+    const tenant = `t-conflict-${Date.now()}`;
+    await sql`insert into fleet.tenants (id) values (${tenant})`.execute(db);
+    await putAccount(db, tenant, accountSchema.parse(apiAccount()), 'test');
+    await ingestSpend(db, tenant, [spendRecordSchema.parse(spend('c1', '1'))]);
+    await expect(
+      ingestSpend(db, tenant, [
+        spendRecordSchema.parse(spend('c2', '2')),
+        spendRecordSchema.parse(spend('c1', '1.01')),
+      ]),
+    ).rejects.toMatchObject({ code: 'BUDGET_ERR_IDEMPOTENCY_CONFLICT' });
+    const keys = await db
+      .selectFrom('fleet.spend_ledger')
+      .select('idempotency_key')
+      .where('tenant_id', '=', tenant)
+      .execute();
+    expect(keys.map((k) => k.idempotency_key)).toEqual(['c1']);
+  });
+});
