@@ -142,27 +142,26 @@ export async function ingestSpend(
   });
 }
 
-interface LedgerOutcome {
+interface HeldKey {
   idempotency_key: string;
-  inserted: boolean;
-  /** The held row's hash when the key was already held (null when it inserted, or raced, see below). */
+  /** The hash the key is held with; null when a concurrent batch committed it after this statement began. */
   content_hash: string | null;
 }
 
 /**
  * Writes rows in ONE statement whose parameters are one array per column (`unnest`), so PostgreSQL
- * parses and plans a 17-parameter statement however large the batch, instead of one with 20
- * parameters per row. The same statement answers, for each key that did not insert, the hash it is
- * held with: a replayed batch costs one round trip too. The held rows are read through a correlated
- * subquery so that each is one index lookup on (tenant_id, idempotency_key) and the ledger is never
- * scanned, whatever its size.
+ * parses and plans a 19-parameter statement however large the batch, instead of one with 20
+ * parameters per row. The same statement answers, for each key that did not insert (and only those:
+ * a fresh batch returns no rows at all), the hash it is held with, so a replayed batch costs one round
+ * trip too. The held rows are read through a correlated subquery so that each is one index lookup on
+ * (tenant_id, idempotency_key) and the ledger is never scanned, whatever its size.
  */
 async function writeLedgerRows(
   trx: Kysely<FleetDatabase>,
   tenantId: string,
   rows: { record: SpendRecord; hash: string }[],
   extras: LedgerExtras,
-): Promise<LedgerOutcome[]> {
+): Promise<HeldKey[]> {
   const n = rows.length;
   const col = <T>(pick: (r: SpendRecord) => T): T[] => {
     const out = new Array<T>(n);
@@ -170,7 +169,7 @@ async function writeLedgerRows(
     return out;
   };
   const hashes = rows.map((r) => r.hash);
-  const result = await sql<LedgerOutcome>`
+  const result = await sql<HeldKey>`
     with input as (
       select * from unnest(
         ${col((r) => r.idempotencyKey)}::text[], ${hashes}::text[], ${col((r) => r.host)}::text[],
@@ -196,12 +195,11 @@ async function writeLedgerRows(
       on conflict (tenant_id, idempotency_key) do nothing
       returning idempotency_key
     )
-    select i.idempotency_key, ins.idempotency_key is not null as inserted,
-      case when ins.idempotency_key is null then
-        (select l.content_hash from fleet.spend_ledger l
-          where l.tenant_id = ${tenantId} and l.idempotency_key = i.idempotency_key)
-      end as content_hash
+    select i.idempotency_key,
+      (select l.content_hash from fleet.spend_ledger l
+        where l.tenant_id = ${tenantId} and l.idempotency_key = i.idempotency_key) as content_hash
     from input i left join ins on ins.idempotency_key = i.idempotency_key
+    where ins.idempotency_key is null
     order by i.ord`.execute(trx);
   return result.rows;
 }
@@ -217,19 +215,19 @@ export async function insertLedgerRows(
   accounts: Map<string, Account>,
   extras: LedgerExtras = {},
 ): Promise<SpendResult> {
-  const insertedKeys = new Set<string>();
+  const heldKeys = new Set<string>();
   const heldHash = new Map<string, string>();
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     for (const o of await writeLedgerRows(trx, tenantId, rows.slice(i, i + INSERT_CHUNK), extras)) {
-      if (o.inserted) insertedKeys.add(o.idempotency_key);
-      else if (o.content_hash !== null) heldHash.set(o.idempotency_key, o.content_hash);
+      heldKeys.add(o.idempotency_key);
+      if (o.content_hash !== null) heldHash.set(o.idempotency_key, o.content_hash);
     }
   }
 
   // Keys that did not insert are held already: earlier, or by a concurrent batch that committed while
   // this statement waited on its row. The statement's snapshot predates such a commit, so its hash is
   // read again here, by a statement that sees it.
-  const held = rows.filter((r) => !insertedKeys.has(r.record.idempotencyKey));
+  const held = rows.filter((r) => heldKeys.has(r.record.idempotencyKey));
   const raced = held.map((r) => r.record.idempotencyKey).filter((k) => !heldHash.has(k));
   for (let i = 0; i < raced.length; i += INSERT_CHUNK) {
     const found = await trx
@@ -252,7 +250,7 @@ export async function insertLedgerRows(
   }
   if (conflicts.length > 0) fail(conflicts, 'BUDGET_ERR_IDEMPOTENCY_CONFLICT');
 
-  const fresh = rows.filter((r) => insertedKeys.has(r.record.idempotencyKey)).map((r) => r.record);
+  const fresh = rows.filter((r) => !heldKeys.has(r.record.idempotencyKey)).map((r) => r.record);
   const deltas: TotalDelta[] = [...(extras.totals ?? []), ...spendDeltas(fresh, accounts)];
   await applyTotals(trx, tenantId, deltas);
   if (extras.afterTotals) await extras.afterTotals(trx);
