@@ -42,20 +42,44 @@ export interface ReserveAudit {
   queueId?: string;
 }
 
-/**
- * Takes a reservation in one statement (`fleet.gate_reserve`, migration 0003): the reservation row,
- * its audit row, the concurrency limits, the exact USD ceilings and the held window %, all or nothing.
- * On `db` it is one round trip committed on its own; inside a transaction it joins it. When a limit no
- * longer holds, {@link ReservationRaceLost} is thrown and nothing was written.
- *
- * Each ceiling check takes a sum, not a single estimate: a later group commit can reserve for several
- * waiting requests of one hot account in one statement.
- */
-export async function reserve(
-  db: Kysely<FleetDatabase>,
+/** What the gate's write also re-checks, beyond the limits (see migration 0003). */
+export interface ReserveChecks {
+  /** The configuration version the decision was made with (`MB002` when it moved). */
+  version?: number;
+  /** Refuse when the task already holds a reservation or a queue entry (`MB003`). */
+  checkTask?: boolean;
+  /** The caller's token, re-read in the same statement (`MB401` when revoked). */
+  tokenId?: string;
+}
+
+/** One entry of `fleet.gate_reserve`'s JSON argument (amounts and instants as strings). */
+export interface ReservePayload {
+  id: string;
+  tenantId: string;
+  taskId: string;
+  account: string;
+  provider: string;
+  model: string;
+  decision: string;
+  usd: string;
+  ttlMs: number;
+  windows: { window: string; percent: string }[];
+  holds: HoldRef[];
+  request: unknown;
+  ceilings: { scope: string; key: string; period: string; start: string; end: string; limit: string }[];
+  concurrency: { scope: string; key: string; limit: number | undefined }[];
+  audit?: ReserveAudit;
+  version?: number;
+  checkTask?: boolean;
+  tokenId?: string;
+}
+
+/** Builds one reservation's argument for `fleet.gate_reserve` (amounts as decimal strings). */
+export function reservePayload(
   input: ReserveInput,
   audit?: ReserveAudit,
-): Promise<{ expiresAt: string }> {
+  checks: ReserveChecks = {},
+): ReservePayload {
   // One global lock order for every writer (see the function): ceilings sorted, windows sorted.
   const ceilings = [...input.guards.ceilings].sort((a, b) =>
     a.scope + '\u0000' + a.key < b.scope + '\u0000' + b.key ? -1 : 1,
@@ -66,10 +90,7 @@ export async function reserve(
     period: c.period,
     periodStart: iso(c.start),
   }));
-  const windows = [...input.windows]
-    .sort((a, b) => (a.window < b.window ? -1 : 1))
-    .map((w) => ({ window: w.window, percent: w.percent.toString() }));
-  const p = {
+  return {
     id: input.id,
     tenantId: input.tenantId,
     taskId: input.taskId,
@@ -79,7 +100,9 @@ export async function reserve(
     decision: input.decision,
     usd: input.usd.toString(),
     ttlMs: input.ttlMs,
-    windows,
+    windows: [...input.windows]
+      .sort((a, b) => (a.window < b.window ? -1 : 1))
+      .map((w) => ({ window: w.window, percent: w.percent.toString() })),
     holds,
     request: input.request,
     ceilings: ceilings.map((c) => ({
@@ -94,24 +117,88 @@ export async function reserve(
       .filter((g) => g.limit !== undefined)
       .map((g) => ({ scope: g.scope, key: g.key, limit: g.limit })),
     ...(audit ? { audit } : {}),
+    ...(checks.version !== undefined ? { version: checks.version } : {}),
+    ...(checks.checkTask ? { checkTask: true } : {}),
+    ...(checks.tokenId !== undefined ? { tokenId: checks.tokenId } : {}),
   };
-  try {
-    const result = await sql<{ expires_at: Date | string }>`
-      select fleet.gate_reserve(${JSON.stringify(p)}::jsonb) as expires_at
-    `.execute(db);
-    const row = result.rows[0];
-    if (!row) throw new Error('fleet.gate_reserve returned no row');
-    return { expiresAt: iso(instant(row.expires_at)) };
-  } catch (error) {
-    if ((error as { code?: unknown } | null)?.code === RACE_LOST) {
-      throw new ReservationRaceLost(String((error as Error).message));
-    }
-    throw error;
+}
+
+/** What `fleet.gate_reserve` answers for one entry. */
+export type ReserveOutcome = { ok: true; expiresAt: string } | { ok: false; code: string; message: string };
+
+/** The configuration changed since the decision (`MB002`): reload it and decide again. */
+export class StaleConfiguration extends Error {
+  constructor() {
+    super('the configuration changed since the decision');
+    this.name = 'StaleConfiguration';
   }
 }
 
-// The SQLSTATE fleet.gate_reserve raises when a limit no longer holds.
-const RACE_LOST = 'MB001';
+/** The task already holds a reservation or waits in the queue (`MB003`, or a racing retry's insert). */
+export class TaskAlreadyHeld extends Error {
+  constructor() {
+    super('the task already holds a reservation or a queue entry');
+    this.name = 'TaskAlreadyHeld';
+  }
+}
+
+/** The caller's token was revoked since this replica verified it (`MB401`). */
+export class TokenRevoked extends Error {
+  constructor() {
+    super('the token is unknown or revoked');
+    this.name = 'TokenRevoked';
+  }
+}
+
+/** The expiry of a reservation taken, or the error that says why it was not. */
+export function settleOutcome(outcome: ReserveOutcome): { expiresAt: string } {
+  if (outcome.ok) return { expiresAt: iso(instant(outcome.expiresAt)) };
+  switch (outcome.code) {
+    case 'MB001':
+      throw new ReservationRaceLost(outcome.message);
+    case 'MB002':
+      throw new StaleConfiguration();
+    case 'MB003':
+    case '23505':
+      throw new TaskAlreadyHeld();
+    case 'MB401':
+      throw new TokenRevoked();
+    default:
+      throw new Error(`fleet.gate_reserve answered ${outcome.code}: ${outcome.message}`);
+  }
+}
+
+/** Calls `fleet.gate_reserve` with a batch; one round trip, one commit (or the caller's transaction). */
+export async function reserveBatch(
+  db: Kysely<FleetDatabase>,
+  payloads: readonly ReservePayload[],
+): Promise<ReserveOutcome[]> {
+  const result = await sql<{ answers: ReserveOutcome[] }>`
+    select fleet.gate_reserve(${JSON.stringify(payloads)}::jsonb) as answers
+  `.execute(db);
+  const answers = result.rows[0]?.answers;
+  if (!answers || answers.length !== payloads.length) {
+    throw new Error('fleet.gate_reserve answered a different number of entries than it was given');
+  }
+  return answers;
+}
+
+/**
+ * Takes one reservation (`fleet.gate_reserve` with a batch of one): the reservation row, its audit
+ * row, the concurrency limits, the exact USD ceilings and the held window %, all or nothing. On `db`
+ * it is one round trip committed on its own; inside a transaction it joins it. When a limit no longer
+ * holds, {@link ReservationRaceLost} is thrown and nothing was written.
+ */
+export async function reserve(
+  db: Kysely<FleetDatabase>,
+  input: ReserveInput,
+  audit?: ReserveAudit,
+  checks: ReserveChecks = {},
+): Promise<{ expiresAt: string }> {
+  const [outcome] = await reserveBatch(db, [reservePayload(input, audit, checks)]);
+  if (!outcome) throw new Error('fleet.gate_reserve answered no entry');
+  return settleOutcome(outcome);
+}
 
 /** A reservation row as read back for settling. */
 export interface HeldReservation {

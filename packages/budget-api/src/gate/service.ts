@@ -28,12 +28,20 @@ import {
   releaseWindows,
   releaseDeltas,
   reserve,
+  reservePayload,
+  settleOutcome,
   ReservationRaceLost,
+  StaleConfiguration,
+  TaskAlreadyHeld,
+  TokenRevoked,
   type ReserveAudit,
+  type ReserveChecks,
   type HeldReservation,
 } from './reserve.js';
 import { decisionToWire, type GateAnswer } from './wire.js';
 import { isRetryableTxError, isUniqueViolation } from './retry.js';
+import { ReserveBatcher } from './batcher.js';
+import { GateStates, type HeldChange } from './state-cache.js';
 
 // How often a reservation that lost a race is decided again before the caller is told to retry.
 const MAX_ATTEMPTS = 30;
@@ -81,12 +89,15 @@ export class GateService {
   private readonly again = new Set<string>();
   private readonly events = new EventEmitter();
   private log: FastifyBaseLogger | undefined;
+  private readonly batcher: ReserveBatcher;
+  private readonly states = new GateStates();
 
   constructor(
     private readonly db: FleetDb,
     private readonly configs: ConfigCache,
   ) {
     this.events.setMaxListeners(0);
+    this.batcher = new ReserveBatcher(db);
   }
 
   /** Asks the gate about a task; persists the outcome and returns it. Idempotent per taskId. */
@@ -96,20 +107,43 @@ export class GateService {
     raw: unknown,
     tokenId?: string,
   ): Promise<GateAnswer> {
+    let mustRead = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      // One round trip reads the clock, the configuration version, the token's liveness, what the task
-      // already holds and the register's state; a second one writes the outcome. Nothing else touches
-      // the database here.
-      const state = await readGateState(this.db, tenantId, request.taskId, tokenId);
-      const held = await this.replay(tenantId, state);
-      if (held) return held;
+      // In steady state a decision costs one round trip: it is made on the register state this replica
+      // read at most STATE_TTL_MS ago, and the write re-checks every limit, the configuration version,
+      // the token and the task's idempotency in its own statement. Otherwise one statement reads the
+      // clock, the configuration version, the token's liveness, what the task already holds and the
+      // register's state first.
+      const held = mustRead ? undefined : this.states.fresh(tenantId, Date.now());
+      let state: GateState;
+      if (held) {
+        state = held;
+      } else {
+        state = await readGateState(this.db, tenantId, request.taskId, tokenId);
+        const replayed = await this.replay(tenantId, state);
+        if (replayed) return replayed;
+        this.states.remember(tenantId, state, Date.now());
+      }
+      mustRead = false;
       const config = await this.configs.at(tenantId, state.version);
       const now = state.now;
       const snapshot = snapshotFrom(state, config, now);
       const policy = config.policy.policy;
       const decision = decide(request, snapshot, policy, now, priceTable(policy));
+      if (held && decision.decision !== 'allow') {
+        // Only an allow is trusted to a held state; anything else is decided again on a fresh read,
+        // so staleness never queues, downgrades or refuses work that fits.
+        mustRead = true;
+        attempt--;
+        continue;
+      }
       try {
-        const answer = await this.persist(tenantId, config, request, raw, decision, now);
+        const answer = await this.persist(tenantId, config, request, raw, decision, now, {
+          version: state.version,
+          checkTask: true,
+          // A fresh read confirmed the token already; a held state did not.
+          ...(held && tokenId !== undefined ? { tokenId } : {}),
+        });
         this.metrics.decisions.inc({
           tenant: tenantId,
           account: answer.account ?? '',
@@ -117,14 +151,24 @@ export class GateService {
         });
         return answer;
       } catch (error) {
+        if (error instanceof TokenRevoked) throw revokedToken();
         if (error instanceof ReservationRaceLost || isRetryableTxError(error)) {
           this.metrics.raceRetries.inc();
+          this.states.forget(tenantId);
           // Jittered backoff: racers that all saw the same snapshot spread out instead of colliding again.
           await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * Math.min(attempt + 1, 10)));
           continue;
         }
-        // A retry of the same task raced this one and won: the next read answers with what it holds.
-        if (isUniqueViolation(error)) continue;
+        if (error instanceof StaleConfiguration) {
+          this.states.forget(tenantId);
+          continue;
+        }
+        // A retry of the same task holds something already (or raced this one and won): the next read
+        // answers with it.
+        if (error instanceof TaskAlreadyHeld || isUniqueViolation(error)) {
+          mustRead = true;
+          continue;
+        }
         throw error;
       }
     }
@@ -141,6 +185,7 @@ export class GateService {
     raw: unknown,
     decision: Decision,
     now: DateTime,
+    checks: ReserveChecks,
   ): Promise<GateAnswer> {
     const answer = decisionToWire(decision);
     const policy = config.policy.policy;
@@ -153,26 +198,32 @@ export class GateService {
       if (!account) throw new Error(`decide chose unknown account ${decision.account}`);
       const id = randomUUID();
       answer.reservationId = id;
-      // One statement, committed on its own: reservation, audit row, limits and window %.
-      const { expiresAt } = await reserve(
-        this.db,
-        {
-          id,
-          tenantId,
-          taskId: request.taskId,
-          account: account.id,
-          provider: account.provider,
-          model: decision.model,
-          decision: decision.decision,
-          usd: decision.reserve.usd,
-          windows: decision.reserve.windows,
-          ttlMs: policy.reservations.ttl.toMillis(),
-          request: raw,
-          guards: guardsFor(config, account, request, now),
-        },
-        auditOf(answer),
-      );
+      // One statement, committed on its own and shared with the concurrent reservations of this
+      // replica (group commit): reservation, audit row, limits and window %.
+      const input = {
+        id,
+        tenantId,
+        taskId: request.taskId,
+        account: account.id,
+        provider: account.provider,
+        model: decision.model,
+        decision: decision.decision,
+        usd: decision.reserve.usd,
+        windows: decision.reserve.windows,
+        ttlMs: policy.reservations.ttl.toMillis(),
+        request: raw,
+        guards: guardsFor(config, account, request, now),
+      };
+      const payload = reservePayload(input, auditOf(answer), checks);
+      const { expiresAt } = settleOutcome(await this.batcher.submit(payload));
       answer.expiresAt = expiresAt;
+      this.states.reserved(tenantId, {
+        account: account.id,
+        provider: account.provider,
+        usd: payload.usd,
+        holds: payload.holds,
+        windows: payload.windows,
+      });
       return answer;
     }
     if (decision.decision === 'queue') {
@@ -283,6 +334,8 @@ export class GateService {
       try {
         const answer = await this.commitOnce(tenantId, id, actual);
         if (answer.late && !answer.replayed) this.metrics.lateCommits.inc({ tenant: tenantId });
+        // Committed spend moved from reserved to committed: the next decision reads it fresh.
+        if (!answer.replayed) this.states.forget(tenantId);
         if (!answer.replayed) this.capacityChanged(tenantId);
         return answer;
       } catch (error) {
@@ -398,6 +451,7 @@ export class GateService {
     for (let attempt = 0; ; attempt++) {
       try {
         const settled = await this.settle(tenantId, id, 'released', tokenId);
+        if (settled.settled) this.states.released(tenantId, settled);
         if (settled.waiting) this.capacityChanged(tenantId);
         return { reservationId: id, status: settled.status };
       } catch (error) {
@@ -416,7 +470,7 @@ export class GateService {
     id: string,
     to: 'released' | 'expired',
     tokenId?: string,
-  ): Promise<{ status: string; tenant: string; settled: boolean; waiting: boolean }> {
+  ): Promise<SettleAnswer> {
     const token = tokenId ?? null;
     try {
       // The token's row is re-read in the same statement (the auth hook may have taken it from this
@@ -456,6 +510,7 @@ export class GateService {
       const settled = next.rows[0]?.s;
       if (!settled) break;
       if (!settled.settled) continue;
+      this.states.released(settled.tenant, settled);
       this.metrics.expired.inc({ tenant: settled.tenant });
       touched.add(settled.tenant);
     }
@@ -501,8 +556,11 @@ export class GateService {
           error instanceof ReservationRaceLost || isRetryableTxError(error) || isUniqueViolation(error);
         if (!retryable) throw error;
       }
-      if (changed) this.events.emit(id);
-      else if (account !== null) blocked.add(account);
+      if (changed) {
+        // An admission reserved outside the held state: the next decision reads the register fresh.
+        this.states.forget(tenantId);
+        this.events.emit(id);
+      } else if (account !== null) blocked.add(account);
     }
   }
 
@@ -685,6 +743,8 @@ export class GateService {
    * authorization, policy change): re-evaluates its queue in the background, one run at a time.
    */
   capacityChanged(tenantId: string): void {
+    // Whatever changed is not in this replica's held state: the next decision reads it fresh.
+    this.states.forget(tenantId);
     if (this.closing) return;
     if (this.admitting.has(tenantId)) {
       this.again.add(tenantId);
@@ -752,8 +812,8 @@ export class GateService {
   }
 }
 
-/** What `fleet.reservation_settle` answers. */
-interface SettleAnswer {
+/** What `fleet.reservation_settle` answers (what was freed, when it settled something). */
+interface SettleAnswer extends HeldChange {
   status: string;
   tenant: string;
   settled: boolean;

@@ -2,26 +2,26 @@ import { sql, type Kysely } from 'kysely';
 import type { Migration } from 'kysely/migration';
 
 /**
- * `fleet.gate_reserve(p jsonb)`: takes one reservation in a single statement, so the gate's write is
- * one round trip to the database instead of a transaction of eight to twelve.
+ * `fleet.gate_reserve_one(p jsonb)`: takes one reservation — the reservation row, its audit row, the
+ * concurrency limits, the exact USD ceilings and the held window % — all or nothing.
  *
- * It enforces, atomically, the limits the core's decision assumed (it decides nothing): each USD
- * ceiling is a conditional `UPDATE … WHERE committed + reserved + amount <= limit`, re-checked by
- * PostgreSQL on the newest row version under its lock; a concurrency limit locks its scope's row and
- * counts live reservations in a fresh statement while holding it. When a limit no longer holds it
- * raises SQLSTATE `MB001`, which rolls back everything the call did (the caller decides again).
+ * It enforces, atomically, what the core's decision assumed (it decides nothing): each USD ceiling is
+ * a conditional `UPDATE … WHERE committed + reserved + amount <= limit`, re-checked by PostgreSQL on
+ * the newest row version under its lock; a concurrency limit locks its scope's row and counts live
+ * reservations in a fresh statement while holding it. When something the decision rested on no longer
+ * holds it raises, and everything the call did is undone:
+ * - `MB001` a limit no longer holds (decide again on fresh state);
+ * - `MB002` the tenant's configuration changed since the decision (`p.version`);
+ * - `MB003` the task already holds a reservation or waits in the queue (`p.checkTask`: answer with it);
+ * - `MB401` the caller's token was revoked (`p.tokenId`).
  *
- * Contended rows are taken in one global order by every writer — concurrency rows, ceilings (sorted
- * by the caller), then window rows — so concurrent reservations cannot deadlock. The uncontended
- * inserts (the reservation and its audit row) go first, so the hot ceiling lock is held only until
- * the statement commits.
- *
- * `p`: { id, tenantId, taskId, account, provider, model, decision, usd, ttlMs, windows, holds,
- * request, ceilings: [{scope, key, period, start, end, limit}], concurrency: [{scope, key, limit}],
- * audit?: {decision, account, model, reason, trace, queueId} }. Amounts travel as decimal strings.
+ * `p`: { id, tenantId, taskId, account, provider, model, decision, usd, ttlMs, windows, holds, request,
+ * ceilings: [{scope, key, period, start, end, limit}], concurrency: [{scope, key, limit}],
+ * audit?: {decision, account, model, reason, trace, queueId}, version?, checkTask?, tokenId? }.
+ * Amounts travel as decimal strings.
  */
-const RESERVE = `
-create or replace function fleet.gate_reserve(p jsonb) returns timestamptz
+const RESERVE_ONE = `
+create or replace function fleet.gate_reserve_one(p jsonb) returns timestamptz
 language plpgsql as $fn$
 declare
   t text := p->>'tenantId';
@@ -30,6 +30,22 @@ declare
   g jsonb;
   n integer;
 begin
+  if p ? 'tokenId' and not exists (select 1 from fleet.api_tokens
+      where id = p->>'tokenId' and tenant_id = t and revoked_at is null) then
+    raise exception 'the token is unknown or revoked' using errcode = 'MB401';
+  end if;
+  if p ? 'version' and coalesce((select config_version from fleet.tenants where id = t), 0)
+      <> (p->>'version')::bigint then
+    raise exception 'the configuration changed since the decision' using errcode = 'MB002';
+  end if;
+  if coalesce((p->>'checkTask')::boolean, false) and (
+      exists (select 1 from fleet.reservations
+               where tenant_id = t and task_id = p->>'taskId' and status in ('live', 'committed'))
+      or exists (select 1 from fleet.queue_entries
+                  where tenant_id = t and task_id = p->>'taskId' and status = 'waiting')) then
+    raise exception 'the task already holds a reservation or a queue entry' using errcode = 'MB003';
+  end if;
+
   insert into fleet.reservations
     (id, tenant_id, task_id, account_id, provider, model, usd, windows, holds, status, decision,
      expires_at, request)
@@ -99,12 +115,74 @@ begin
 end
 $fn$`;
 
-/** The gate's one-statement reservation (see {@link RESERVE}). */
+/**
+ * `fleet.gate_reserve(ps jsonb)`: a group commit — the reservations of several concurrent gate
+ * requests (a JSON array of `gate_reserve_one` arguments) in one statement, one round trip and one
+ * commit. Each entry runs in its own subtransaction, so one that no longer fits is undone alone and
+ * answered with its SQLSTATE, while the others stand; entries are applied in the order given, each
+ * checking the ceiling against what the entries before it took, so the ceiling stays exact.
+ *
+ * Before any entry runs, every row the batch will contend for is locked in the one global order all
+ * writers use — concurrency rows, then running totals (scope, key, period, start), then window rows —
+ * so two batches on two replicas cannot deadlock whatever accounts they mix. Answers one object per
+ * entry: `{ok: true, expiresAt}` or `{ok: false, code, message}`.
+ */
+const RESERVE_BATCH = `
+create or replace function fleet.gate_reserve(ps jsonb) returns jsonb
+language plpgsql as $fn$
+declare
+  p jsonb;
+  answers jsonb := '[]'::jsonb;
+  expires timestamptz;
+begin
+  insert into fleet.inflight (tenant_id, scope, key, count)
+    select distinct e->>'tenantId', g->>'scope', g->>'key', 0
+      from jsonb_array_elements(ps) e, jsonb_array_elements(e->'concurrency') g
+    on conflict do nothing;
+  insert into fleet.period_totals (tenant_id, scope, key, period, period_start, period_end)
+    select distinct e->>'tenantId', g->>'scope', g->>'key', g->>'period',
+           (g->>'start')::timestamptz, (g->>'end')::timestamptz
+      from jsonb_array_elements(ps) e, jsonb_array_elements(e->'ceilings') g
+    on conflict do nothing;
+  perform 1 from fleet.inflight i
+    where (i.tenant_id, i.scope, i.key) in (
+      select e->>'tenantId', g->>'scope', g->>'key'
+        from jsonb_array_elements(ps) e, jsonb_array_elements(e->'concurrency') g)
+    order by i.tenant_id, i.scope, i.key for update;
+  perform 1 from fleet.period_totals pt
+    where (pt.tenant_id, pt.scope, pt.key, pt.period, pt.period_start) in (
+      select e->>'tenantId', g->>'scope', g->>'key', g->>'period', (g->>'start')::timestamptz
+        from jsonb_array_elements(ps) e, jsonb_array_elements(e->'ceilings') g)
+    order by pt.tenant_id, pt.scope, pt.key, pt.period, pt.period_start for update;
+  perform 1 from fleet.window_state w
+    where (w.tenant_id, w.account_id, w.window_name) in (
+      select e->>'tenantId', e->>'account', g->>'window'
+        from jsonb_array_elements(ps) e, jsonb_array_elements(e->'windows') g)
+    order by w.tenant_id, w.account_id, w.window_name for update;
+
+  for p in select value from jsonb_array_elements(ps) loop
+    begin
+      expires := fleet.gate_reserve_one(p);
+      answers := answers || jsonb_build_array(jsonb_build_object('ok', true, 'expiresAt', expires));
+    exception
+      when sqlstate 'MB001' or sqlstate 'MB002' or sqlstate 'MB003' or sqlstate 'MB401'
+           or unique_violation then
+        answers := answers || jsonb_build_array(
+          jsonb_build_object('ok', false, 'code', sqlstate, 'message', sqlerrm));
+    end;
+  end loop;
+  return answers;
+end
+$fn$`;
+
+/** The gate's one-statement reservations (see {@link RESERVE_ONE} and {@link RESERVE_BATCH}). */
 export const reserveFunctionMigration: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
-    await sql.raw(RESERVE).execute(db);
+    await sql.raw(RESERVE_ONE).execute(db);
+    await sql.raw(RESERVE_BATCH).execute(db);
   },
   async down(db: Kysely<unknown>): Promise<void> {
     await sql.raw('drop function if exists fleet.gate_reserve(jsonb)').execute(db);
+    await sql.raw('drop function if exists fleet.gate_reserve_one(jsonb)').execute(db);
   },
 };

@@ -10,7 +10,8 @@ import type { Migration } from 'kysely/migration';
  * nothing. Releasing a committed one raises `MB409` (its spend is in the ledger; nothing is held);
  * an unknown id (or another tenant's) raises `MB404`. Totals never go below zero, even if a bug
  * released twice. The answer also says whether the tenant has work waiting in the queue, so the
- * caller re-evaluates admission only when there is something to admit.
+ * caller re-evaluates admission only when there is something to admit, and what was freed (account,
+ * provider, amount, holds, window %), so the replica can keep its view of the register current.
  */
 const SETTLE = `
 create or replace function fleet.reservation_settle(p_tenant text, p_id text, p_to text) returns jsonb
@@ -48,7 +49,9 @@ begin
 
   return jsonb_build_object('status', p_to, 'tenant', r.tenant_id, 'settled', true,
     'waiting', exists (select 1 from fleet.queue_entries
-                        where tenant_id = r.tenant_id and status = 'waiting'));
+                        where tenant_id = r.tenant_id and status = 'waiting'),
+    'account', r.account_id, 'provider', r.provider, 'usd', r.usd::text, 'holds', r.holds,
+    'windows', r.windows);
 end
 $fn$`;
 

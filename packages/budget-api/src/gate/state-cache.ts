@@ -1,0 +1,109 @@
+import { dec } from '@mosaic/budget-core';
+import type { HoldRef } from '../db/schema.js';
+import { instant } from '../register/wire.js';
+import type { GateState } from './snapshot.js';
+
+/**
+ * How long a replica decides from the register state it read last, before reading it again. Within
+ * it, this replica's own reservations and releases are applied to the held state as they happen;
+ * other replicas' changes are seen once it ends. A limit never depends on it: the write re-checks
+ * every ceiling, concurrency limit, configuration version and token in its own statement.
+ */
+export const STATE_TTL_MS = 200;
+
+/** What a reservation took (or a settlement freed), to apply to a held state. */
+export interface HeldChange {
+  account: string;
+  provider: string;
+  usd: string;
+  holds: HoldRef[];
+  windows: { window: string; percent: string }[];
+}
+
+interface Entry {
+  state: GateState;
+  readAtMs: number;
+}
+
+/**
+ * The register state each tenant's last decision read, so a steady stream of gate requests costs one
+ * round trip each (the write) instead of two. Only `allow` is ever decided from a held state: any other
+ * outcome is decided again on a fresh read, so staleness can never queue, downgrade or refuse work
+ * that fits. Local changes that are not reservations (signals, spend, commits, configuration) drop
+ * the tenant's entry.
+ */
+export class GateStates {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly ttlMs = STATE_TTL_MS) {}
+
+  /** The held state with its clock moved on by the time since it was read, while it is fresh enough. */
+  fresh(tenantId: string, nowMs: number): GateState | undefined {
+    const entry = this.entries.get(tenantId);
+    if (!entry) return undefined;
+    const age = nowMs - entry.readAtMs;
+    if (age < 0 || age > this.ttlMs) {
+      this.entries.delete(tenantId);
+      return undefined;
+    }
+    return { ...entry.state, now: entry.state.now.plus({ milliseconds: age }) };
+  }
+
+  /** Holds a state just read (without what one task holds: that is asked again per task). */
+  remember(tenantId: string, state: GateState, nowMs: number): void {
+    const { held: _held, waiting: _waiting, ...shared } = state;
+    this.entries.set(tenantId, { state: shared, readAtMs: nowMs });
+  }
+
+  /** Drops a tenant's held state (something other than a reservation changed it). */
+  forget(tenantId: string): void {
+    this.entries.delete(tenantId);
+  }
+
+  /** Applies a reservation this replica took. */
+  reserved(tenantId: string, change: HeldChange): void {
+    this.apply(tenantId, change, 1);
+  }
+
+  /** Applies a release or expiry this replica settled. */
+  released(tenantId: string, change: HeldChange): void {
+    this.apply(tenantId, change, -1);
+  }
+
+  private apply(tenantId: string, change: HeldChange, sign: 1 | -1): void {
+    const entry = this.entries.get(tenantId);
+    if (!entry) return;
+    const { state } = entry;
+    const usd = dec(change.usd);
+    for (const h of change.holds) {
+      const startMs = instant(h.periodStart).toMillis();
+      const row = state.totals.find(
+        (r) =>
+          r.scope === h.scope &&
+          r.key === h.key &&
+          r.period === h.period &&
+          instant(r.period_start).toMillis() === startMs,
+      );
+      // A period this state has no row for (its first reservation): read it fresh next time.
+      if (!row) {
+        this.entries.delete(tenantId);
+        return;
+      }
+      row.reserved_usd = dec(row.reserved_usd).plus(usd.times(sign)).clampedTo(0, Infinity).toString();
+    }
+    for (const w of change.windows) {
+      const row = state.states.find((r) => r.account_id === change.account && r.window_name === w.window);
+      if (row) {
+        row.reserved_percent = dec(row.reserved_percent)
+          .plus(dec(w.percent).times(sign))
+          .clampedTo(0, Infinity)
+          .toString();
+      }
+    }
+    const flight = state.inflight.find(
+      (r) => r.account_id === change.account && r.provider === change.provider,
+    );
+    if (flight) flight.n = Math.max(0, Number(flight.n) + sign);
+    else if (sign > 0) state.inflight.push({ account_id: change.account, provider: change.provider, n: 1 });
+  }
+}
