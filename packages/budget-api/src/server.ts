@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp, LOG_REDACT_PATHS } from './app.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
+import { recordLockUrl } from './db/lock.js';
 import { createToken, hasAdminToken, importToken } from './auth/tokens.js';
 
 /** What {@link startServer} needs; `mosaic budget serve` passes its flags here. */
@@ -59,6 +60,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     });
     const address = await app.listen({ port: options.port ?? 8787, host: options.host ?? '127.0.0.1' });
     const url = address.replace('[::1]', 'localhost');
+    if (database.dataDir) recordLockUrl(database.dataDir, url);
     print(
       `mosaic budget service listening on ${url} (${database.kind}${database.dataDir ? ` in ${database.dataDir}` : ''})`,
     );

@@ -1,4 +1,13 @@
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { BudgetApiError } from '../errors.js';
@@ -9,6 +18,8 @@ export interface LockHolder {
   command: string;
   hostname: string;
   startedAt: string;
+  /** The URL the holder serves the register on, once a `serve` listens (absent otherwise). */
+  url?: string;
 }
 
 /** A held data directory lock; `release()` removes the lock file if it is still ours. */
@@ -94,4 +105,20 @@ export function lockDataDir(dataDir: string): DataDirLock {
     return { path, release };
   }
   throw new BudgetApiError('BUDGET_ERR_DATA_DIR_LOCKED', `could not lock the data directory ${dataDir}`);
+}
+
+/**
+ * Adds the URL this process serves on to the lock it holds on `dataDir`, so that a command refused by
+ * the lock can say where to send its requests instead. Returns false, changing nothing, when this
+ * process does not hold the lock. The file is replaced by a rename, never rewritten in place: a reader
+ * that saw half a file would take the lock for stale.
+ */
+export function recordLockUrl(dataDir: string, url: string): boolean {
+  const path = join(dataDir, LOCK_FILE);
+  const holder = readHolder(path);
+  if (holder?.pid !== process.pid) return false;
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ ...holder, url } satisfies LockHolder), { mode: 0o600 });
+  renameSync(tmp, path);
+  return true;
 }
