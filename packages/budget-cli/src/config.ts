@@ -1,27 +1,40 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import envPaths from 'env-paths';
-import { z } from 'zod';
 import { UsageError } from './errors.js';
 
 /** The optional config file: `<user config dir>/mosaic-budget/config.json` (or MOSAIC_BUDGET_CONFIG). */
-export const configFileSchema = z
-  .object({
-    api: z.url().optional(),
-    token: z.string().min(1).optional(),
-    dataDir: z.string().min(1).optional(),
-    tenant: z.string().min(1).optional(),
-    host: z.string().min(1).optional(),
-    agent: z.string().min(1).optional(),
-  })
-  .strict();
+export interface ConfigFile {
+  api?: string;
+  token?: string;
+  dataDir?: string;
+  tenant?: string;
+  host?: string;
+  agent?: string;
+}
 
-/** See {@link configFileSchema}. */
-export type ConfigFile = z.infer<typeof configFileSchema>;
+const KEYS: readonly (keyof ConfigFile)[] = ['api', 'token', 'dataDir', 'tenant', 'host', 'agent'];
 
 /** Where the config file is read from. */
 export function configPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.MOSAIC_BUDGET_CONFIG ?? join(envPaths('mosaic-budget', { suffix: '' }).config, 'config.json');
+}
+
+// Checked by hand rather than with zod: the status line reads this file on every prompt when no URL
+// is in the environment, and zod alone takes longer to load than the whole status line may (see
+// docs/decisions.md). Six optional strings do not need a schema library; the URL itself is checked
+// by the connection resolver like a --api flag.
+function check(json: unknown): { ok: true; value: ConfigFile } | { ok: false; why: string } {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return { ok: false, why: 'expected a JSON object' };
+  }
+  const value: ConfigFile = {};
+  for (const [key, v] of Object.entries(json)) {
+    if (!(KEYS as readonly string[]).includes(key)) return { ok: false, why: `${key}: unknown key` };
+    if (typeof v !== 'string' || v === '') return { ok: false, why: `${key}: expected a non-empty string` };
+    value[key as keyof ConfigFile] = v;
+  }
+  return { ok: true, value };
 }
 
 /** Reads the config file; a missing file is an empty config, a malformed one is an error naming it. */
@@ -39,10 +52,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ConfigFile {
   } catch {
     throw new UsageError(`the config file ${path} is not valid JSON`, 'fix or delete it');
   }
-  const r = configFileSchema.safeParse(json);
-  if (!r.success) {
-    const why = r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new UsageError(`the config file ${path} is invalid: ${why}`, 'fix or delete it');
-  }
-  return r.data;
+  const r = check(json);
+  if (!r.ok) throw new UsageError(`the config file ${path} is invalid: ${r.why}`, 'fix or delete it');
+  return r.value;
 }

@@ -101,3 +101,48 @@ export function serve(dataDir: string, env: NodeJS.ProcessEnv): Promise<Served> 
     child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}${err}`)));
   });
 }
+
+/** A started `mosaic budget serve --json`: its process and the JSON lines it has printed so far. */
+export interface ServedJson {
+  child: ChildProcess;
+  /** Every stdout line so far, parsed (serve --json prints one object per line). */
+  events: Record<string, unknown>[];
+  /** Raw stdout so far. */
+  stdout: () => string;
+}
+
+/** Starts `serve --json` on a free port and resolves once it printed its `listening` object. */
+export function serveJson(dataDir: string, env: NodeJS.ProcessEnv): Promise<ServedJson> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--no-deprecation',
+        BIN,
+        'budget',
+        '--data-dir',
+        dataDir,
+        '--json',
+        'serve',
+        '--port',
+        '0',
+        '--log-level',
+        'silent',
+      ],
+      { cwd: ROOT, env: { PATH: process.env.PATH, NO_COLOR: '1', ...env } },
+    );
+    let out = '';
+    const events: Record<string, unknown>[] = [];
+    const served: ServedJson = { child, events, stdout: () => out };
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const lines = out.split('\n');
+      for (const line of lines.slice(events.length, -1))
+        events.push(JSON.parse(line) as Record<string, unknown>);
+      if (events.some((e) => e.event === 'listening')) resolve(served);
+    });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}${err}`)));
+  });
+}

@@ -1,4 +1,6 @@
+import type * as BudgetApi from '@mosaic/budget-api';
 import { CliError, EXIT } from '../errors.js';
+import type { ServiceApp } from '../spool/sink.js';
 import type { ApiResponse, Transport } from './transport.js';
 
 /** What local mode needs to know: where the embedded database lives and whose rows it acts on. */
@@ -29,6 +31,7 @@ export async function localTransport(options: LocalOptions): Promise<Transport> 
       localPrincipal: { tenantId: options.tenant, scopes: ['admin'] },
       background: false,
     });
+    if (database.dataDir !== undefined) await drainInto(api, database, database.dataDir, options.tenant, app);
     return {
       mode: 'local',
       target: database.dataDir ?? 'the embedded database',
@@ -55,13 +58,59 @@ export async function localTransport(options: LocalOptions): Promise<Transport> 
   }
 }
 
+/**
+ * Lands what the status line spooled while the database was closed (docs/cli.md, statusline). The
+ * command the user asked for must not fail because of it: problems are reported on stderr.
+ */
+async function drainInto(
+  api: typeof BudgetApi,
+  database: Awaited<ReturnType<typeof BudgetApi.openDatabase>>,
+  dataDir: string,
+  tenant: string,
+  app: ServiceApp,
+): Promise<void> {
+  const { drainSpool, describeDrain } = await import('../spool/drain.js');
+  const { registerSink } = await import('../spool/sink.js');
+  const target = registerSink(api, database, new Map([[tenant, app]]));
+  try {
+    for (const line of describeDrain(await drainSpool(dataDir, target.sink))) {
+      process.stderr.write(`${line}\n`);
+    }
+  } catch (error) {
+    process.stderr.write(`statusline spool: not drained this time: ${(error as Error).message}\n`);
+  } finally {
+    await target.close();
+  }
+}
+
+/** The lock file's holder, as the service's lock error carries it (`url` once a `serve` listens). */
+interface Holder {
+  pid?: number;
+  command?: string;
+  url?: string;
+}
+
+/** The hint for a locked data directory: the holder's own URL when it recorded one. */
+export function lockedHint(holder: Holder | undefined): string {
+  const env = '(or MOSAIC_BUDGET_URL / MOSAIC_BUDGET_TOKEN)';
+  if (holder?.url) {
+    return `a running \`mosaic budget serve\` holds it: talk to it with --api ${holder.url} --token <token> ${env}`;
+  }
+  if (holder?.command !== undefined && !/\bserve\b/.test(holder.command)) {
+    return 'another mosaic budget command holds it: run this one when it has finished';
+  }
+  return `if a \`mosaic budget serve\` holds it, talk to it with --api <its URL> --token <token> ${env}`;
+}
+
 /** A locked data directory becomes a clear CLI error that names the holder and suggests --api. */
 export function lockedOrRethrow(error: unknown): unknown {
   const code = (error as { code?: unknown }).code;
   if (code === 'BUDGET_ERR_DATA_DIR_LOCKED') {
+    const holder = (error as { extra?: { holder?: Holder } }).extra?.holder;
     return new CliError('BUDGET_ERR_DATA_DIR_LOCKED', (error as Error).message.replace(/ with --url$/, ''), {
       exit: EXIT.unavailable,
-      hint: 'a running `mosaic budget serve` holds it: talk to it with --api http://127.0.0.1:8787 --token <token> (or MOSAIC_BUDGET_URL / MOSAIC_BUDGET_TOKEN)',
+      hint: lockedHint(holder),
+      ...(holder ? { details: { holder } } : {}),
     });
   }
   return error;

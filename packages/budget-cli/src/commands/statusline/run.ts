@@ -1,8 +1,12 @@
-import { DateTime } from 'luxon';
-import { parseStatusLine, type SignalDraft } from '@mosaic/budget-core/statusline';
+import { DateTime, Settings } from 'luxon';
+import { parseStatusLine, statusLinePace } from '@mosaic/budget-core/statusline';
 import type { Runner } from '../../action.js';
-import type { CommandContext } from '../../context.js';
-import { call, query } from '../../transport/call.js';
+import { paletteFor } from '../../output/color.js';
+import { resolveConnection } from '../../transport/resolve.js';
+import type { WireSignal } from '../../spool/write.js';
+import type { StatuslineFlags } from './args.js';
+import { segment, statusLine } from './line.js';
+import { sendSignals } from './record.js';
 
 const ACCOUNT = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 // Claude Code waits for the status line; never let a slow or absent stdin hang the prompt.
@@ -29,95 +33,106 @@ async function readStdin(): Promise<string> {
   });
 }
 
-interface PaceWindow {
-  window: string;
-  /** Percentage points ahead (+) or behind (−) of the ideal line. */
-  leadPercent?: string;
-}
-
-function short(dt: DateTime, now: DateTime): string {
-  const mins = Math.max(0, Math.round(dt.diff(now).as('minutes')));
-  if (mins >= 1440) return `${Math.floor(mins / 1440)}d${Math.floor((mins % 1440) / 60)}h`;
-  if (mins >= 60) return `${Math.floor(mins / 60)}h${mins % 60}m`;
-  return `${mins}m`;
-}
-
-function segment(ctx: CommandContext, s: SignalDraft, pace: PaceWindow | undefined, now: DateTime): string {
-  const label = s.window === 'session' ? '5h' : s.window === 'weekly' ? '7d' : s.window;
-  const used = `${Number(s.usedPercent.toFixed(1))}%`;
-  const ahead = pace?.leadPercent !== undefined ? Number(pace.leadPercent) : undefined;
-  const paceText =
-    ahead === undefined
-      ? ''
-      : Math.abs(ahead) < 0.05
-        ? ' on pace'
-        : ahead > 0
-          ? ` ${ctx.color.red(`+${ahead.toFixed(1)} ahead`)}`
-          : ` ${ctx.color.green(`${(-ahead).toFixed(1)} behind`)}`;
-  const reset = s.resetAt ? ` ↻${short(s.resetAt, now)}` : '';
-  return `${label} ${used}${paceText}${reset}`;
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * Records the status line's rate limits and prints one compact line. A status line must always print:
- * every failure (no rate_limits, service down, unknown window) degrades to less information, exit 0.
+ * Records the signals where the register will read them: one POST to a service (remote mode), or a
+ * spool file in the embedded database's data directory (local mode), never the database itself.
+ * Resolves to how they were recorded, or to the reason they were not.
  */
-export const run: Runner = async (ctx, raw) => {
-  const account = typeof raw.account === 'string' && ACCOUNT.test(raw.account) ? raw.account : undefined;
-  const now = DateTime.utc();
-  const text = await readStdin();
-  let json: unknown;
+async function record(
+  flags: StatuslineFlags,
+  signals: WireSignal[],
+): Promise<{ recorded: 'sent' | 'spooled' } | { problem: string }> {
+  let c: Awaited<ReturnType<typeof resolveConnection>>;
   try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
+    c = await resolveConnection(flags, process.env);
+  } catch (error) {
+    return { problem: (error as { code?: string }).code ?? 'bad configuration' };
   }
-  const input = parseStatusLine(json, { now });
-  let paceWindows: PaceWindow[] = [];
-  let note = '';
-  if (account && input.signals.length) {
-    try {
-      const t = await ctx.transport();
-      await call(t, 'POST', '/v1/usage-signals', {
-        signals: input.signals.map((s) => ({
-          account,
-          window: s.window,
-          usedPercent: s.usedPercent.toString(),
-          ...(s.resetAt ? { resetAt: s.resetAt.toUTC().toISO() } : {}),
-          confidence: s.confidence,
-          observedAt: s.observedAt.toUTC().toISO(),
-          source: s.source,
-        })),
-      });
-      const pace = await call<{ accounts: { account: string; windows: PaceWindow[] }[] }>(
-        t,
-        'GET',
-        `/v1/pace${query({ account })}`,
-      );
-      paceWindows = pace.accounts[0]?.windows ?? [];
-    } catch (error) {
-      note = ` ${ctx.color.dim(`(budget: ${(error as { code?: string }).code ?? 'unavailable'})`)}`;
-    }
+  if (c.api) {
+    const problem = await sendSignals(c.api, c.token, signals);
+    return problem === undefined ? { recorded: 'sent' } : { problem };
   }
-  if (ctx.json) {
-    ctx.printJson({
-      account,
-      model: input.model,
-      signals: input.signals.map((s) => ({ ...s, usedPercent: s.usedPercent.toString() })),
-      pace: paceWindows,
-    });
-    return;
+  try {
+    const { spoolSignals } = await import('../../spool/write.js');
+    const dataDir = c.dataDir ?? (await import('env-paths')).default('mosaic-budget', { suffix: '' }).data;
+    spoolSignals(dataDir, c.tenant, signals);
+    return { recorded: 'spooled' };
+  } catch (error) {
+    return { problem: (error as { code?: string }).code ?? 'spool unavailable' };
   }
-  const parts = input.signals.map((s) =>
-    segment(
-      ctx,
-      s,
-      paceWindows.find((p) => p.window === s.window),
-      now,
-    ),
-  );
-  const head = [account, input.model].filter(Boolean).join(' · ');
-  ctx.print(
-    `${head}${head && parts.length ? ' │ ' : ''}${parts.join(' │ ') || (head ? '' : 'budget: no data')}${note}`,
-  );
-};
+}
+
+/**
+ * Claude Code's status-line command: reads its JSON on stdin, prints one line (used %, pace against
+ * the window's even line, time to reset) computed from that JSON alone, and records the rate limits
+ * as signals. A status line must always print: every failure degrades to less information, exit 0.
+ * Loaded by the bin before commander (see bin.ts), so it imports nothing it does not use.
+ */
+export async function runStatusline(flags: StatuslineFlags): Promise<number> {
+  // Without a default locale luxon asks Intl for the system's, and that first Intl call loads ICU:
+  // the largest single cost of the status line (docs/benchmarks.md). Nothing here is formatted for a
+  // locale, and this process prints one line and exits.
+  Settings.defaultLocale = 'en-US';
+  const account = flags.account !== undefined && ACCOUNT.test(flags.account) ? flags.account : undefined;
+  const now = DateTime.utc();
+  const input = parseStatusLine(parseJson(await readStdin()), { now });
+  const paces = input.signals.map((s) => statusLinePace(s, now));
+  const wire: WireSignal[] = account
+    ? input.signals.map((s) => ({
+        account,
+        window: s.window,
+        usedPercent: s.usedPercent.toString(),
+        ...(s.resetAt ? { resetAt: s.resetAt.toUTC().toISO() ?? '' } : {}),
+        confidence: s.confidence,
+        observedAt: s.observedAt.toUTC().toISO() ?? '',
+        source: s.source,
+      }))
+    : [];
+  const outcome = wire.length > 0 ? await record(flags, wire) : undefined;
+  const problem = outcome && 'problem' in outcome ? outcome.problem : undefined;
+  if (flags.json) {
+    const out = {
+      account: account ?? null,
+      model: input.model ?? null,
+      signals: wire,
+      pace: paces.flatMap((p) =>
+        p
+          ? [
+              {
+                window: p.window,
+                usedPercent: p.usedPercent.toString(),
+                idealPercent: p.idealPercent.toFixed(4),
+                leadPercent: p.leadPercent.toFixed(4),
+                status: p.status,
+                resetInMs: p.resetInMs,
+              },
+            ]
+          : [],
+      ),
+      recorded: outcome && 'recorded' in outcome ? outcome.recorded : null,
+      ...(problem ? { problem } : {}),
+    };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return 0;
+  }
+  const color = paletteFor(process.stdout);
+  const parts = input.signals.map((s, i) => segment(color, s, paces[i]));
+  process.stdout.write(`${statusLine(color, [account, input.model], parts, problem)}\n`);
+  return 0;
+}
+
+/** The same command reached through commander (help, or flags in a form the bin does not pre-read). */
+export const run: Runner = (ctx, raw) =>
+  runStatusline({
+    ...ctx.globals,
+    json: ctx.json,
+    ...(typeof raw.account === 'string' ? { account: raw.account } : {}),
+  });
