@@ -6,7 +6,7 @@ import { ZERO } from '../money.js';
 import { calibrationOf } from '../calibration.js';
 import { estimateError, estimatorCells, quantile } from '../estimator.js';
 import { expandDemand, minutesMs, type SimTask } from './demand.js';
-import type { UsagePoint, WindowInstance } from './provider.js';
+import type { OverrunAccount, UsagePoint, WindowInstance } from './provider.js';
 import type { Scenario } from './scenario.js';
 import { candidates, chooserFor, STRATEGIES, type Chooser, type Strategy } from './strategies.js';
 import { World, type SimAccount } from './world.js';
@@ -25,6 +25,11 @@ export interface WindowReport {
   exhaustedAt: string | null;
   /** Largest lead over the ideal line, as a fraction of the capacity. */
   maxLead: number;
+  /**
+   * Extension: for a window exhausted early, the accounting of the overrun in percentage points
+   * (see {@link OverrunAccount}); null otherwise.
+   */
+  overrun: OverrunAccount | null;
 }
 
 /** Task outcomes of a run. */
@@ -343,6 +348,14 @@ function runOne(
     utilization: round4(i.usedUsd.div(i.truthUsd).toNumber()),
     exhaustedAt: i.exhaustedAtMs === undefined ? null : iso(i.exhaustedAtMs),
     maxLead: round4(i.maxLead),
+    overrun: i.overrun
+      ? {
+          percent: round4(i.overrun.percent),
+          overReservationPercent: round4(i.overrun.overReservationPercent),
+          readingErrorPercent: round4(i.overrun.readingErrorPercent),
+          largestOverReservationPercent: round4(i.overrun.largestOverReservationPercent),
+        }
+      : null,
   }));
   let spend = ZERO;
   const spendByAccount: Record<string, string> = {};

@@ -29,6 +29,7 @@ export type {
   SeriesPanel,
   SimulateOptions,
 } from './engine.js';
+export type { OverrunAccount } from './provider.js';
 export { STRATEGIES } from './strategies.js';
 export type { Strategy } from './strategies.js';
 export { SimulationError } from './world.js';

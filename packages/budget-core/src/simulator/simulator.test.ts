@@ -13,12 +13,20 @@ const SCENARIOS = fileURLToPath(new URL('../../../../docs/scenarios/', import.me
 
 // Bounds on generated scenarios: a week, Max-plan capacities, and demand from just above capacity
 // to twice it (the regime where pacing matters). The 5-hour window holds 15–30 % of the week, so a
-// P90 task (about $4 of Opus) is at most 5 % of any window: the invariant is about pacing, and a
-// single task as large as a sizeable share of a window can overrun it whatever the pacer does.
+// P90 task (about $4 of Opus) is at most 5 % of any window. Task sizes keep the generator's tail
+// (up to 4 × P90): the engine reserves the learnt P90, so a tail task near a reset can overrun a
+// window by what it costs beyond that, and the property states exactly that bound.
 const MIN_TRUTH_USD = 600;
 const MAX_TRUTH_USD = 1500;
 const MIN_SESSION_SHARE = 0.15;
 const MAX_SESSION_SHARE = 0.3;
+// The report rounds each percentage to four decimals; the inequality is checked up to that.
+const ROUNDING_PERCENT = 0.0003;
+// Each run simulates a week (about two seconds), so CI tries five scenarios on a fresh random seed
+// every time; SIM_PROPERTY_RUNS raises that for a longer local search.
+const PROPERTY_RUNS = Number(process.env.SIM_PROPERTY_RUNS ?? 5);
+// A failure prints its seed; SIM_PROPERTY_SEED replays it.
+const PROPERTY_SEED = process.env.SIM_PROPERTY_SEED;
 // Simulations are seconds each on a loaded two-core machine.
 const SIM_TIMEOUT_MS = 240_000;
 const OPUS_USD_PER_TASK = 2.12; // mean of the generator below at the default token mix
@@ -129,8 +137,26 @@ describe('simulator', () => {
     );
   }
 
+  it('accounts for the overrun of seed 52539: one 1.2 M-token task admitted 2.5 h before the reset', () => {
+    // The counterexample fast-check found (seed 901664422): the weekly window ran out at Fri 15:12
+    // (100.11 %; 100.12 % at the reset). The task admitted at 14:35 drew the generator's cap,
+    // 1.2 M tokens = 1.47 % of the window, against a P90 reservation of 0.29 %; the engine's
+    // reading was above the truth then (a negative reading error).
+    const s = scenarioSchema.parse(oneWeek(52539, 1120, 1.291875, Math.round(1120 * 0.15)));
+    const weekly = simulate(s, { strategies: ['paced'] }).report.runs[0]?.windows.find(
+      (w) => w.window === 'weekly',
+    );
+    expect(weekly?.exhaustedAt).toBe('2026-12-04T15:12:40.233-06:00');
+    expect(weekly?.overrun).toEqual({
+      percent: 0.1098,
+      overReservationPercent: 0.8264,
+      readingErrorPercent: -0.0356,
+      largestOverReservationPercent: 1.182,
+    });
+  });
+
   it(
-    'property: with unbiased estimates and tasks small against every window, the paced engine never exhausts a window before its reset',
+    "property: with unbiased estimates, a paced window runs out before its reset only by what tasks in flight spent beyond their reservations (plus the engine's reading error)",
     () => {
       fc.assert(
         fc.property(
@@ -141,14 +167,29 @@ describe('simulator', () => {
           (seed, truth, factor, sessionShare) => {
             const s = scenarioSchema.parse(oneWeek(seed, truth, factor, Math.round(truth * sessionShare)));
             const { report } = simulate(s, { strategies: ['paced'] });
-            const run = report.runs[0];
-            expect(run?.windows.filter((w) => w.exhaustedAt !== null)).toEqual([]);
+            for (const w of report.runs[0]?.windows ?? []) {
+              if (w.exhaustedAt === null) {
+                expect(w.overrun).toBeNull();
+                continue;
+              }
+              // The engine's promise at every admission: its reading of usage plus every reservation
+              // in flight stays within 100 %. So an early overrun is at most what the tasks in flight
+              // at the last admission spent beyond their P90 reservations, plus how far the engine's
+              // reading was below the truth then; and it needs at least one task over its reservation.
+              const o = w.overrun;
+              expect(o, `${w.account}/${w.window} ${w.exhaustedAt}`).not.toBeNull();
+              if (!o) continue;
+              expect(o.largestOverReservationPercent).toBeGreaterThan(0);
+              expect(o.percent).toBeLessThanOrEqual(
+                o.overReservationPercent + Math.max(0, o.readingErrorPercent) + ROUNDING_PERCENT,
+              );
+            }
           },
         ),
-        // Pinned so CI is repeatable. A random run found a counterexample that is an open defect,
-        // not noise: seed 901664422 shrinks to [52539, 1120, 1.291875, 0.15], where max-a's weekly
-        // window reaches 100.12 % at Fri 15:12, 1 h 48 min before its reset (see the closing notes).
-        { numRuns: 5, seed: 20261124 },
+        {
+          numRuns: PROPERTY_RUNS,
+          ...(PROPERTY_SEED === undefined ? {} : { seed: Number(PROPERTY_SEED) }),
+        },
       );
     },
     SIM_TIMEOUT_MS,

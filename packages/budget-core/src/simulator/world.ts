@@ -18,7 +18,8 @@ import {
 } from '../calibration.js';
 import { emptyEstimatorState, estimateTask, recordActual, type EstimatorState } from '../estimator.js';
 import { substream, type Prng } from './prng.js';
-import { TruthWindow, type SimSignal } from './provider.js';
+import { windowHeadroom } from '../headroom.js';
+import { TruthWindow, type AdmittedTask, type SimSignal } from './provider.js';
 import type { Scenario, ScenarioAccount } from './scenario.js';
 import type { SimTask } from './demand.js';
 
@@ -236,13 +237,47 @@ export class World {
     return a.truth.some((w) => w.counts(model) && w.exhausted());
   }
 
-  /** Starts a task: truth windows see the use, the reservation is held until it completes. */
+  /**
+   * Starts a task: truth windows see the use and record the admission (the engine's reading of
+   * each window then, and what is in flight on it), the reservation is held until it completes.
+   */
   start(r: Running): void {
     const a = this.byId.get(r.account);
+    // The engine's reading of used % before this task, as the gate computed it from the snapshot.
+    const readings = a
+      ? a.truth.map((w, i) => (w.counts(r.model) ? this.engineUsedPercent(a, i, r.startMs) : undefined))
+      : [];
     if (a) for (const w of a.truth) if (w.counts(r.model)) w.use(r.startMs);
     this.running.push(r);
     this.holdReservation(r, 1);
+    if (a) {
+      for (const [i, w] of a.truth.entries()) {
+        const engineUsedPercent = readings[i];
+        if (engineUsedPercent === undefined) continue;
+        const inFlight: AdmittedTask[] = [];
+        for (const x of this.running) {
+          if (x.account !== r.account || !w.counts(x.model)) continue;
+          const held = x.reserve.windows.find((h) => h.window === w.spec.name);
+          inFlight.push({ endMs: x.endMs, reservedPercent: held?.percent ?? ZERO, usd: x.usd });
+        }
+        w.admit({ atMs: r.startMs, engineUsedPercent, inFlight });
+      }
+    }
     this.touch();
+  }
+
+  /** U of the account's `i`-th window as the gate reads it now (signal, unsignaled spend, calibration). */
+  private engineUsedPercent(a: SimAccount, i: number, nowMs: number): Decimal {
+    const spec = a.account.windows[i];
+    if (!spec) return ZERO;
+    return windowHeadroom({
+      spec,
+      state: this.windowState(a, spec, nowMs),
+      timezone: a.account.timezone,
+      nowMs,
+      burst: this.policy.pacing.burst,
+      defaultCapacityUsd: this.policy.pacing.defaultCapacityUsd,
+    }).usedPercent;
   }
 
   /** Completes every task that ends at or before `nowMs`; returns how many. */
