@@ -1,6 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { DateTime } from 'luxon';
+import type { Decimal } from 'decimal.js';
 import {
+  ZERO,
   type Account,
   type AccountSnapshot,
   type Ceiling,
@@ -23,7 +25,7 @@ export function accountCeiling(config: TenantConfig, account: Account): Ceiling 
   return account.ceiling ?? config.policy.policy.ceilings.accounts[account.id];
 }
 
-/** A current period-totals row, as read once per snapshot (amounts as decimal text). */
+/** A current period-totals row as the statement returns it (amounts as decimal text). */
 interface TotalsRow {
   scope: string;
   key: string;
@@ -33,7 +35,7 @@ interface TotalsRow {
   reserved_usd: string;
 }
 
-/** A window's state row (amounts as decimal text, instants as ISO text). */
+/** A window's state row as the statement returns it (amounts as decimal text, instants as ISO text). */
 interface StateRow {
   account_id: string;
   window_name: string;
@@ -46,11 +48,24 @@ interface StateRow {
   started_at: string | null;
 }
 
-/** Live reservations per account and provider. */
+/** Live reservations per account and provider, as the statement returns them. */
 interface InflightRow {
   account_id: string;
   provider: string;
   n: number;
+}
+
+/** A period's running totals, parsed. */
+export interface HeldTotals {
+  committedUsd: Decimal;
+  reservedUsd: Decimal;
+}
+
+/** Live reservations, counted per account, per provider and in all. */
+export interface Inflight {
+  account: Map<string, number>;
+  provider: Map<string, number>;
+  total: number;
 }
 
 /** The reservation a task already holds (live, or committed: it ran), for a replayed answer. */
@@ -81,9 +96,12 @@ export interface GateState {
   version: number;
   held?: HeldRow;
   waiting?: WaitingRow;
-  states: StateRow[];
-  inflight: InflightRow[];
-  totals: TotalsRow[];
+  /** Window states by {@link windowKey}, parsed once when read (decisions share them, never change them). */
+  windows: Map<string, WindowState>;
+  /** Live reservations. */
+  inflight: Inflight;
+  /** Running totals of the periods in force, by {@link totalsKey}. */
+  totals: Map<string, HeldTotals>;
 }
 
 /**
@@ -152,10 +170,55 @@ export async function readGateState(
     version: Number(row.v),
     ...(row.held ? { held: row.held } : {}),
     ...(row.waiting ? { waiting: row.waiting } : {}),
-    states: row.states,
-    inflight: row.inflight,
-    totals: row.totals,
+    windows: parseWindows(row.states),
+    inflight: parseInflight(row.inflight),
+    totals: parseTotals(row.totals),
   };
+}
+
+// The rows are parsed once, when read, so a decision made on a held state parses nothing.
+function parseWindows(rows: readonly StateRow[]): Map<string, WindowState> {
+  const windows = new Map<string, WindowState>();
+  for (const s of rows) {
+    windows.set(windowKey(s.account_id, s.window_name), {
+      name: s.window_name,
+      usedPercent: numeric(s.used_percent),
+      observedAt: instant(s.observed_at),
+      unsignaledUsd: numeric(s.unsignaled_usd),
+      reservedPercent: numeric(s.reserved_percent),
+      ...(s.reset_at ? { resetAt: instant(s.reset_at) } : {}),
+      confidence: s.reset_confidence as Confidence,
+      ...(s.started_at ? { startedAt: instant(s.started_at) } : {}),
+    });
+  }
+  return windows;
+}
+
+function parseInflight(rows: readonly InflightRow[]): Inflight {
+  const inflight: Inflight = { account: new Map(), provider: new Map(), total: 0 };
+  for (const r of rows) {
+    const n = Number(r.n);
+    inflight.account.set(r.account_id, (inflight.account.get(r.account_id) ?? 0) + n);
+    inflight.provider.set(r.provider, (inflight.provider.get(r.provider) ?? 0) + n);
+    inflight.total += n;
+  }
+  return inflight;
+}
+
+function parseTotals(rows: readonly TotalsRow[]): Map<string, HeldTotals> {
+  const totals = new Map<string, HeldTotals>();
+  for (const r of rows) {
+    totals.set(totalsKey(r.scope, r.key, r.period, instant(r.period_start).toMillis()), {
+      committedUsd: numeric(r.committed_usd),
+      reservedUsd: numeric(r.reserved_usd),
+    });
+  }
+  return totals;
+}
+
+/** The key a window state is found by: its account and name. */
+export function windowKey(account: string, window: string): string {
+  return `${account}\u0000${window}`;
 }
 
 /** The answer to a request whose token was revoked (or deleted) since this replica verified it. */
@@ -164,13 +227,13 @@ export function revokedToken(): BudgetApiError {
 }
 
 /** The key a running-total row is found by: scope, key, period and the period's start (epoch ms). */
-function totalsKey(scope: string, key: string, period: string, startMs: number): string {
+export function totalsKey(scope: string, key: string, period: string, startMs: number): string {
   return `${scope}\u0000${key}\u0000${period}\u0000${startMs}`;
 }
 
-/** A ceiling period's running totals, picked from the rows read for the snapshot (zeros when absent). */
+/** A ceiling period's running totals, picked from the held totals (zeros when absent). */
 function periodTotals(
-  rows: ReadonlyMap<string, TotalsRow>,
+  totals: ReadonlyMap<string, HeldTotals>,
   scope: 'account' | 'provider',
   key: string,
   ceiling: Ceiling,
@@ -178,57 +241,30 @@ function periodTotals(
   now: DateTime,
 ): PeriodTotals {
   const { start, end } = periodAt(ceiling.period, timezone, now);
-  const row = rows.get(totalsKey(scope, key, ceiling.period, start.toMillis()));
-  return {
-    start,
-    end,
-    committedUsd: numeric(row?.committed_usd),
-    reservedUsd: numeric(row?.reserved_usd),
-  };
+  const row = totals.get(totalsKey(scope, key, ceiling.period, start.toMillis()));
+  return { start, end, committedUsd: row?.committedUsd ?? ZERO, reservedUsd: row?.reservedUsd ?? ZERO };
 }
 
 /**
- * The snapshot `decide` reads, built from the gate state and the tenant's configuration. Every lookup
- * is through a map built once, so a 100-account snapshot costs linear, not quadratic, work.
+ * The snapshot `decide` reads, built from the gate state and the tenant's configuration. The state was
+ * parsed when read and every lookup is through a map, so building it costs linear work and no parsing.
  */
 export function snapshotFrom(state: GateState, config: TenantConfig, now: DateTime): Snapshot {
-  const totalsByKey = new Map<string, TotalsRow>();
-  for (const r of state.totals) {
-    totalsByKey.set(totalsKey(r.scope, r.key, r.period, instant(r.period_start).toMillis()), r);
-  }
-  const statesByKey = new Map<string, StateRow>();
-  for (const r of state.states) statesByKey.set(`${r.account_id}\u0000${r.window_name}`, r);
-  const inflightBy = { account: new Map<string, number>(), provider: new Map<string, number>() };
-  let inflightTotal = 0;
-  for (const r of state.inflight) {
-    const n = Number(r.n);
-    inflightBy.account.set(r.account_id, (inflightBy.account.get(r.account_id) ?? 0) + n);
-    inflightBy.provider.set(r.provider, (inflightBy.provider.get(r.provider) ?? 0) + n);
-    inflightTotal += n;
-  }
-  const inflightOf = (scope: 'account' | 'provider', key: string): number => inflightBy[scope].get(key) ?? 0;
-
   const accounts: AccountSnapshot[] = [];
   for (const account of config.accounts) {
     const windows: WindowState[] = [];
     for (const spec of account.windows) {
-      const s = statesByKey.get(`${account.id}\u0000${spec.name}`);
-      if (!s) continue;
-      windows.push({
-        name: spec.name,
-        usedPercent: numeric(s.used_percent),
-        observedAt: instant(s.observed_at),
-        unsignaledUsd: numeric(s.unsignaled_usd),
-        reservedPercent: numeric(s.reserved_percent),
-        ...(s.reset_at ? { resetAt: instant(s.reset_at) } : {}),
-        confidence: s.reset_confidence as Confidence,
-        ...(s.started_at ? { startedAt: instant(s.started_at) } : {}),
-      });
+      const s = state.windows.get(windowKey(account.id, spec.name));
+      if (s) windows.push(s);
     }
     const ceiling = accountCeiling(config, account);
-    const snapshot: AccountSnapshot = { account, windows, inflight: inflightOf('account', account.id) };
+    const snapshot: AccountSnapshot = {
+      account,
+      windows,
+      inflight: state.inflight.account.get(account.id) ?? 0,
+    };
     if (ceiling) {
-      snapshot.period = periodTotals(totalsByKey, 'account', account.id, ceiling, account.timezone, now);
+      snapshot.period = periodTotals(state.totals, 'account', account.id, ceiling, account.timezone, now);
     }
     accounts.push(snapshot);
   }
@@ -236,15 +272,15 @@ export function snapshotFrom(state: GateState, config: TenantConfig, now: DateTi
   for (const provider of new Set(config.accounts.map((a) => a.provider))) {
     const ceiling = config.policy.policy.ceilings.providers[provider];
     providers[provider] = {
-      inflight: inflightOf('provider', provider),
-      ...(ceiling ? { period: periodTotals(totalsByKey, 'provider', provider, ceiling, 'UTC', now) } : {}),
+      inflight: state.inflight.provider.get(provider) ?? 0,
+      ...(ceiling ? { period: periodTotals(state.totals, 'provider', provider, ceiling, 'UTC', now) } : {}),
     };
   }
   return {
     tenantId: config.tenantId,
     accounts,
     providers,
-    tenantInflight: inflightTotal,
+    tenantInflight: state.inflight.total,
     authorizations: config.authorizations,
   };
 }

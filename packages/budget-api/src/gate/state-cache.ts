@@ -1,7 +1,7 @@
-import { dec } from '@mosaic/budget-core';
+import { dec, maxDec, ZERO } from '@mosaic/budget-core';
 import type { HoldRef } from '../db/schema.js';
 import { instant } from '../register/wire.js';
-import type { GateState } from './snapshot.js';
+import { totalsKey, windowKey, type GateState } from './snapshot.js';
 
 /**
  * How long a replica decides from the register state it read last, before reading it again. Within
@@ -74,36 +74,31 @@ export class GateStates {
     const entry = this.entries.get(tenantId);
     if (!entry) return;
     const { state } = entry;
-    const usd = dec(change.usd);
-    for (const h of change.holds) {
-      const startMs = instant(h.periodStart).toMillis();
-      const row = state.totals.find(
-        (r) =>
-          r.scope === h.scope &&
-          r.key === h.key &&
-          r.period === h.period &&
-          instant(r.period_start).toMillis() === startMs,
-      );
-      // A period this state has no row for (its first reservation): read it fresh next time.
-      if (!row) {
-        this.entries.delete(tenantId);
-        return;
-      }
-      row.reserved_usd = dec(row.reserved_usd).plus(usd.times(sign)).clampedTo(0, Infinity).toString();
+    const usd = dec(change.usd).times(sign);
+    // Every key first: a period this state has no row for (its first reservation) means read it fresh.
+    const keys = change.holds.map((h) =>
+      totalsKey(h.scope, h.key, h.period, instant(h.periodStart).toMillis()),
+    );
+    if (keys.some((k) => !state.totals.has(k))) {
+      this.entries.delete(tenantId);
+      return;
+    }
+    // Held objects are replaced, never changed: a snapshot built earlier keeps what it saw.
+    for (const k of keys) {
+      const row = state.totals.get(k);
+      if (row) state.totals.set(k, { ...row, reservedUsd: maxDec(row.reservedUsd.plus(usd), ZERO) });
     }
     for (const w of change.windows) {
-      const row = state.states.find((r) => r.account_id === change.account && r.window_name === w.window);
+      const key = windowKey(change.account, w.window);
+      const row = state.windows.get(key);
       if (row) {
-        row.reserved_percent = dec(row.reserved_percent)
-          .plus(dec(w.percent).times(sign))
-          .clampedTo(0, Infinity)
-          .toString();
+        const reservedPercent = maxDec(row.reservedPercent.plus(dec(w.percent).times(sign)), ZERO);
+        state.windows.set(key, { ...row, reservedPercent });
       }
     }
-    const flight = state.inflight.find(
-      (r) => r.account_id === change.account && r.provider === change.provider,
-    );
-    if (flight) flight.n = Math.max(0, Number(flight.n) + sign);
-    else if (sign > 0) state.inflight.push({ account_id: change.account, provider: change.provider, n: 1 });
+    const { inflight } = state;
+    inflight.account.set(change.account, Math.max(0, (inflight.account.get(change.account) ?? 0) + sign));
+    inflight.provider.set(change.provider, Math.max(0, (inflight.provider.get(change.provider) ?? 0) + sign));
+    inflight.total = Math.max(0, inflight.total + sign);
   }
 }
