@@ -225,9 +225,29 @@ function memorySection(gate, imp) {
   return out;
 }
 
+function statuslineSection(r) {
+  const base = r.rows.find((x) => x.command === 'node -e 0');
+  const worst = Math.max(...r.rows.filter((x) => x !== base).map((x) => x.wallP50));
+  return [
+    '### 8. `mosaic budget statusline` start-up against `node -e 0`',
+    '',
+    `Command: \`pnpm bench --only statusline\` (\`node bench/suites/statusline.mjs\`). ${fmt(r.runs)} turns after 3 of warm-up; in each turn every command runs once as its own process with the status-line JSON on stdin, under \`/usr/bin/time\` (CPU = user + system). "Over node" is the median of each turn's difference with that turn's \`node -e 0\`, so both saw the same load.`,
+    '',
+    '| command | wall p50 ms | wall min ms | CPU p50 ms | wall over node p50 ms | CPU over node p50 ms |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...r.rows.map(
+      (x) =>
+        `| ${x.command} | ${ms(x.wallP50)} | ${ms(x.wallMin)} | ${ms(x.cpuP50)} | ${x === base ? '' : ms(x.overWallP50)} | ${x === base ? '' : ms(x.overCpuP50)} |`,
+    ),
+    '',
+    `Bar: the status line under 150 ms of wall time (p50) — ${verdict(worst < 150)} on this machine, where \`node -e 0\` alone takes ${ms(base.wallP50)} ms. Runs whose recording failed (the status line still printed): ${r.rows.map((x) => x.degraded ?? 0).reduce((a, b) => a + b, 0)}.`,
+    '',
+  ];
+}
+
 /** Rebuilds the generated block of docs/benchmarks.md. */
 export function writeReport() {
-  const results = ['decide', 'gate', 'ledger', 'ingest', 'import'].map(read).filter(Boolean);
+  const results = ['decide', 'gate', 'ledger', 'ingest', 'import', 'statusline'].map(read).filter(Boolean);
   const by = Object.fromEntries(results.map((r) => [r.suite, r]));
   const lines = [
     BEGIN,
@@ -245,6 +265,7 @@ export function writeReport() {
   if (by.ingest) lines.push(...ingestSection(by.ingest));
   if (by.import) lines.push(...importSection(by.import));
   lines.push(...memorySection(by.gate, by.import));
+  if (by.statusline) lines.push(...statuslineSection(by.statusline));
   lines.push(END);
   const block = lines.join('\n');
   const doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : `# Benchmarks\n\n${BEGIN}\n${END}\n`;

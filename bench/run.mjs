@@ -1,4 +1,4 @@
-// `pnpm bench`: runs every suite (or `--only decide,gate,ledger,ingest,import`), each as its own
+// `pnpm bench`: runs every suite (or `--only decide,gate,ledger,ingest,import,statusline`), each as its own
 // process, then rewrites the generated part of docs/benchmarks.md from the results.
 //   node bench/run.mjs [--quick] [--only gate,ingest] [--no-report]
 import { execFileSync, spawn } from 'node:child_process';
@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ROOT } from './lib.mjs';
 import { writeReport } from './report.mjs';
 
-const SUITES = ['decide', 'gate', 'ledger', 'ingest', 'import'];
+const SUITES = ['decide', 'gate', 'ledger', 'ingest', 'import', 'statusline'];
 const args = process.argv.slice(2);
 const onlyArg = args.find((a) => a.startsWith('--only'));
 const only = onlyArg
