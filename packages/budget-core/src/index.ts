@@ -27,6 +27,8 @@ export {
 export type { AccountKind, CeilingPeriod, Ceiling, Account, AccountInput } from './account.js';
 export { usageSignalSchema } from './signal.js';
 export type { UsageSignal, UsageSignalInput } from './signal.js';
+export { impliedQuantumPercent, signalUpperBoundPercent } from './signal-bound.js';
+export type { SignalRounding } from './signal-bound.js';
 export { spendKindSchema, tokenCountSchema, tokenUsageSchema, spendRecordSchema } from './spend.js';
 export type { SpendKind, TokenUsage, SpendRecord, SpendRecordInput } from './spend.js';
 export { URGENCIES, urgencySchema } from './urgency.js';
@@ -115,6 +117,8 @@ export type {
   EstimateError,
   ActualObservation,
 } from './estimator.js';
+export { dispatchEstimate } from './dispatch-estimate.js';
+export type { DispatchEstimate } from './dispatch-estimate.js';
 export {
   CALIBRATION_MIN_SPAN_PERCENT,
   CALIBRATION_FORGETTING,

@@ -16,9 +16,11 @@ import {
   observeSignal,
   type CalibrationState,
 } from '../calibration.js';
-import { emptyEstimatorState, estimateTask, recordActual, type EstimatorState } from '../estimator.js';
+import { emptyEstimatorState, recordActual, type EstimatorState } from '../estimator.js';
+import { dispatchEstimate } from '../dispatch-estimate.js';
 import { substream, type Prng } from './prng.js';
 import { windowHeadroom } from '../headroom.js';
+import { signalUpperBoundPercent } from '../signal-bound.js';
 import { TruthWindow, type AdmittedTask, type SimSignal } from './provider.js';
 import type { Scenario, ScenarioAccount } from './scenario.js';
 import type { SimTask } from './demand.js';
@@ -178,9 +180,8 @@ export class World {
           const ledger = a.ledgers.get(w.spec.name);
           if (!ledger) continue;
           const obs: Parameters<typeof observeSignal>[3] = {
-            // A signal rounded to a quantum q says the true usage is below p + q/2: the engine reads it at
-            // that bound, or a window filled to 100 % of the rounded reading overruns by up to q/2.
-            usedPercent: s.usedPercent.plus(a.scenario.signals.quantumPercent.div(2)),
+            // Calibration reads the signal at the same bound as pacing (see computeWindowState).
+            usedPercent: signalUpperBoundPercent(s.usedPercent, a.scenario.signals.quantumPercent),
             observedAt: DateTime.fromMillis(s.observedAtMs, { zone: 'UTC' }),
             cumulativeUsd: cumAt(ledger, s.observedAtMs),
           };
@@ -329,27 +330,27 @@ export class World {
    */
   estimateTokens(task: SimTask): { central: number; reserve: number } {
     const key = `${task.taskClass}\u0000${task.model}`;
-    const hit = this.estimateCache.get(key);
-    const learnt = hit ?? this.learntEstimate(task);
-    if (!hit && learnt) this.estimateCache.set(key, learnt);
-    return learnt ?? { central: task.estimateTokens, reserve: task.estimateTokens };
+    let hit = this.estimateCache.get(key);
+    if (!hit) {
+      const e = dispatchEstimate(
+        this.estimator,
+        this.policy,
+        task.taskClass,
+        task.model,
+        task.estimateTokens,
+        this.allModels,
+      );
+      // Only learnt numbers are cached: the request's own estimate differs from task to task.
+      if (e.source === 'request') return { central: e.central, reserve: e.reserve };
+      hit = { central: e.central, reserve: e.reserve };
+      this.estimateCache.set(key, hit);
+    }
+    return hit;
   }
 
-  private learntEstimate(task: SimTask): { central: number; reserve: number } | undefined {
-    const own = estimateTask(this.estimator, this.policy, task.taskClass, task.model);
-    let best = own.source === 'learned' ? own : undefined;
-    if (!best) {
-      for (const a of this.accounts) {
-        for (const m of a.account.models) {
-          const e = estimateTask(this.estimator, this.policy, task.taskClass, m);
-          if (e.source === 'learned' && (!best || e.samples > best.samples)) best = e;
-        }
-      }
-    }
-    const central = best?.estimate.tokens;
-    const reserve = best?.p90.tokens;
-    if (central === undefined || reserve === undefined) return undefined;
-    return { central, reserve };
+  /** Every model of every account, in order: a class's learnt sizes on one stand in for another. */
+  private get allModels(): string[] {
+    return this.accounts.flatMap((a) => a.account.models);
   }
 
   /** Actual spend of an account within [fromMs, toMs). */
@@ -414,7 +415,7 @@ export class World {
       name: spec.name,
       // A signal rounded to a quantum q says the true usage is below p + q/2: the engine reads it at
       // that bound, or a window filled to 100 % of the rounded reading overruns by up to q/2.
-      usedPercent: s.usedPercent.plus(a.scenario.signals.quantumPercent.div(2)),
+      usedPercent: signalUpperBoundPercent(s.usedPercent, a.scenario.signals.quantumPercent),
       observedAt: DateTime.fromMillis(s.observedAtMs, { zone: 'UTC' }),
       unsignaledUsd: unsignaled,
       reservedPercent: reserved,
