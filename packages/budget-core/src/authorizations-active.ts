@@ -1,6 +1,6 @@
 import type { Decimal } from 'decimal.js';
 import type { Authorization } from './authorization.js';
-import { ZERO } from './money.js';
+import { Money, ZERO } from './money.js';
 
 /** What a task would be charged against: the scope an authorization must cover. */
 export interface AuthorizationTarget {
@@ -74,7 +74,12 @@ export function activeAuthorizations(
           (fromMs < rapid.fromMs || (fromMs === rapid.fromMs && a.id < rapid.id)));
       if (better) rapid = { id: a.id, multiplier: a.multiplier, fromMs, untilMs: a.until.toMillis() };
     } else if (a.kind === 'overspend' && a.amountUsd) {
-      overspendUsd = overspendUsd.plus(a.amountUsd);
+      // A first amount within the precision of a sum is its own sum: keeping the object saves an
+      // addition on every account the gate looks at, and lets memos keyed on it hit.
+      overspendUsd =
+        overspendUsd === ZERO && a.amountUsd.sd() <= Money.precision
+          ? a.amountUsd
+          : overspendUsd.plus(a.amountUsd);
     } else if (a.kind === 'urgency-bypass') {
       bypass = true;
     }

@@ -15,7 +15,20 @@ import {
   NO_AUTHORIZATIONS,
   type ActiveAuthorizations,
 } from './authorizations-active.js';
-import { LIMIT_PERCENT, earliestFitMs, windowHeadroom, type WindowHeadroom } from './headroom.js';
+import {
+  LIMIT_PERCENT,
+  earliestFitMs,
+  windowHeadroom,
+  type WindowHeadroom,
+  type WindowHeadroomInput,
+} from './headroom.js';
+import {
+  estimateToFixed4,
+  headroomEstimate,
+  sameHeadroomInputs,
+  type HeadroomEstimate,
+} from './headroom-estimate.js';
+import { currentWindowMs, type EffectiveWindowMs } from './window-schedule.js';
 import { candidateModels, mappedAccounts, resolveLadder } from './ladder.js';
 import { ceilingPeriodBounds } from './ceiling-period.js';
 
@@ -26,12 +39,38 @@ import { ceilingPeriodBounds } from './ceiling-period.js';
  */
 export const CONCURRENCY_RETRY_MS = 30_000;
 
-/** A window that paces a model on an account, with its numbers computed once per account. */
+/**
+ * A window that paces a model on an account. Its period is computed with the account; its decimal
+ * numbers only when the account is tested or an estimate cannot settle its rank (see {@link exact}).
+ */
 interface PacedWindow {
   spec: WindowSpec;
-  h: WindowHeadroom;
+  input: WindowHeadroomInput;
+  period: EffectiveWindowMs;
+  /** The exact numbers, once computed. */
+  h?: WindowHeadroom;
+  /** The headroom in doubles with an error bound, for ranking, once computed. */
+  estimate?: HeadroomEstimate;
   /** The headroom as trace text, shared by every model tested against this window (set when traced). */
   headroom?: string;
+}
+
+/** A window's exact numbers, computed on first use. */
+function exact(w: PacedWindow): WindowHeadroom {
+  w.h ??= windowHeadroom(w.input, w.period);
+  return w.h;
+}
+
+/**
+ * An account's routing score for one model: exact, or a double whose exact value lies within
+ * `error` of `percent`.
+ */
+interface RankScore {
+  exact?: Decimal;
+  percent: number;
+  error: number;
+  /** The window that certainly sets an estimated score (its headroom is below every other's). */
+  binding?: PacedWindow;
 }
 
 /** A hard USD ceiling as it applies to one account now. */
@@ -57,7 +96,8 @@ interface AccountEval {
   windows: PacedWindow[];
   /** Whether the account's numbers are in the trace yet. */
   traced: boolean;
-  ceilings: CeilingCheck[];
+  /** The hard ceilings that apply, computed on first use (see {@link GateRun.ceilings}). */
+  ceilings?: CeilingCheck[];
   /** The first concurrency limit the account is at, if any. */
   busy?: { scope: 'account' | 'provider' | 'tenant'; inflight: number; limit: number };
 }
@@ -75,7 +115,17 @@ interface CandidateEval {
   why?: string;
 }
 
-const pct = (d: Decimal) => d.toFixed(4);
+// Some decimals recur across calls (burst, the 100% cap, calibrated rates), and toFixed costs as
+// much as an addition, so their text is memoised per (immutable) decimal.
+const pctMemo = new WeakMap<Decimal, string>();
+const pct = (d: Decimal) => {
+  let v = pctMemo.get(d);
+  if (v === undefined) {
+    v = d.toFixed(4);
+    pctMemo.set(d, v);
+  }
+  return v;
+};
 // Resets recur across calls, so their ISO text is memoised (bounded).
 const isoMemo = new Map<number, string>();
 const iso = (ms: number) => {
@@ -101,7 +151,7 @@ function usdOf(e: Estimate | undefined, table: PriceTable, model: string): Decim
  * price table does not know is priced at the dearest known model, so an unknown price errs towards
  * caution rather than admitting an unbounded task for free.
  */
-function estimateFor(
+export function estimateFor(
   request: DispatchRequest,
   policy: Policy,
   table: PriceTable,
@@ -208,7 +258,7 @@ class GateRun {
       const state = snap.windows.find((w) => w.name === spec.name);
       // A window with no signal is not paced: the provider gave nothing to pace against.
       if (!state) continue;
-      const h = windowHeadroom({
+      const input: WindowHeadroomInput = {
         spec,
         state,
         timezone: account.timezone,
@@ -217,22 +267,12 @@ class GateRun {
         defaultCapacityUsd: policy.pacing.defaultCapacityUsd,
         authorizations: auth,
         bypass,
-      });
-      windows.push({ spec, h });
+      };
+      windows.push({ spec, input, period: currentWindowMs(spec, account.timezone, state, nowMs) });
     }
-    const ceilings: CeilingCheck[] = [];
-    const ownCeiling =
-      account.ceiling ??
-      (Object.hasOwn(policy.ceilings.accounts, id) ? policy.ceilings.accounts[id] : undefined);
-    if (ownCeiling) ceilings.push(ceilingCheck('account', ownCeiling, snap.period, auth));
     const prov = Object.hasOwn(snapshot.providers, account.provider)
       ? snapshot.providers[account.provider]
       : undefined;
-    const provCeiling = Object.hasOwn(policy.ceilings.providers, account.provider)
-      ? policy.ceilings.providers[account.provider]
-      : undefined;
-    if (provCeiling) ceilings.push(ceilingCheck('provider', provCeiling, prov?.period, auth));
-
     const ev: AccountEval = {
       snap,
       id,
@@ -240,7 +280,6 @@ class GateRun {
       auth,
       bypass,
       windows,
-      ceilings,
       traced: false,
     };
     const accLimit =
@@ -259,6 +298,30 @@ class GateRun {
     }
     this.accounts.set(id, ev);
     return ev;
+  }
+
+  /**
+   * The hard ceilings that apply to an account, computed on first use: accounts that are only
+   * ranked on their windows never need them.
+   */
+  ceilings(acct: AccountEval): CeilingCheck[] {
+    if (acct.ceilings) return acct.ceilings;
+    const { policy, snapshot } = this;
+    const { account } = acct.snap;
+    const ceilings: CeilingCheck[] = [];
+    const ownCeiling =
+      account.ceiling ??
+      (Object.hasOwn(policy.ceilings.accounts, acct.id) ? policy.ceilings.accounts[acct.id] : undefined);
+    if (ownCeiling) ceilings.push(ceilingCheck('account', ownCeiling, acct.snap.period, acct.auth));
+    const prov = Object.hasOwn(snapshot.providers, account.provider)
+      ? snapshot.providers[account.provider]
+      : undefined;
+    const provCeiling = Object.hasOwn(policy.ceilings.providers, account.provider)
+      ? policy.ceilings.providers[account.provider]
+      : undefined;
+    if (provCeiling) ceilings.push(ceilingCheck('provider', provCeiling, prov?.period, acct.auth));
+    acct.ceilings = ceilings;
+    return ceilings;
   }
 
   /**
@@ -282,7 +345,7 @@ class GateRun {
       });
     }
     for (const w of acct.windows) {
-      const h = w.h;
+      const h = exact(w);
       w.headroom = pct(h.headroomPercent);
       this.trace.push({
         rule: 'window.state',
@@ -315,23 +378,95 @@ class GateRun {
   rank(model: string, snaps: readonly AccountSnapshot[]): AccountEval[] {
     const accts = snaps.map((a) => this.account(a));
     if (accts.length < 2) return accts;
-    const scores = new Map(accts.map((a) => [a, scoreFor(a, model)]));
-    const score = (a: AccountEval) => scores.get(a) ?? ZERO;
+    const scores = new Map(accts.map((a) => [a, this.rankScore(a, model)]));
+    const score = (a: AccountEval): RankScore => scores.get(a) ?? { exact: ZERO, percent: 0, error: 0 };
+    const exactScore = (a: AccountEval, s: RankScore): Decimal => {
+      if (!s.exact) {
+        // A certainly binding window is the score (capped at L, as scoreFor does); the others
+        // need no decimals.
+        const h = s.binding ? exact(s.binding).headroomPercent : undefined;
+        s.exact = h ? (h.lt(LIMIT_PERCENT) ? h : LIMIT_PERCENT) : this.scoreFor(a, model);
+      }
+      return s.exact;
+    };
+    // Scores whose error intervals do not overlap are ordered by their doubles; only near-ties pay
+    // for the exact decimals, and not even those when both are set by windows with the same inputs
+    // (accounts reporting the same usage against the same schedule).
+    const byScore = (a: AccountEval, b: AccountEval): number => {
+      const sa = score(a);
+      const sb = score(b);
+      if (sa.exact !== undefined && sa.exact === sb.exact) return 0;
+      if (!sa.exact || !sb.exact) {
+        const gap = sb.percent - sa.percent;
+        if (Math.abs(gap) > sa.error + sb.error) return gap > 0 ? 1 : -1;
+        if (
+          sa.binding &&
+          sb.binding &&
+          sameHeadroomInputs(sa.binding.input, sa.binding.period, sb.binding.input, sb.binding.period)
+        )
+          return 0;
+      }
+      return exactScore(b, sb).comparedTo(exactScore(a, sa));
+    };
     const metered = (a: AccountEval) =>
       this.policy.routing.meteredLast && a.snap.account.kind === 'api' ? 1 : 0;
-    accts.sort((a, b) => metered(a) - metered(b) || score(b).comparedTo(score(a)));
+    accts.sort((a, b) => metered(a) - metered(b) || byScore(a, b));
+    const text = (a: AccountEval): string => {
+      const s = score(a);
+      return (s.exact ? undefined : estimateToFixed4(s)) ?? pct(exactScore(a, s));
+    };
     this.step({
       rule: 'route.rank',
       outcome: 'info',
       model,
-      numbers: Object.fromEntries(accts.map((a) => [a.id, pct(score(a))])),
+      numbers: Object.fromEntries(accts.map((a) => [a.id, text(a)])),
     });
     return accts;
+  }
+
+  /**
+   * {@link GateRun.scoreFor} for ranking: from the windows' estimates when every counted window of
+   * a subscription account has one and none is computed exactly yet, else exact.
+   */
+  private rankScore(acct: AccountEval, model: string): RankScore {
+    if (acct.snap.account.kind === 'subscription') {
+      let percent = 100;
+      let error = 0;
+      let counted = 0;
+      let low: PacedWindow | undefined;
+      for (const w of acct.windows) {
+        if (w.spec.models && !w.spec.models.includes(model)) continue;
+        if (w.h) {
+          counted = -1;
+          break;
+        }
+        counted += 1;
+        w.estimate ??= headroomEstimate(w.input, w.period);
+        const e = w.estimate;
+        // A window certainly out of room makes the score exactly 0, whatever the others say.
+        if (e.error === 0 && e.percent === 0) return { exact: ZERO, percent: 0, error: 0 };
+        if (e.percent < percent) {
+          percent = e.percent;
+          low = w;
+        }
+        if (e.error > error) error = e.error;
+      }
+      if (counted > 0) {
+        const s: RankScore = { percent, error };
+        if (low?.estimate && certainlyLowest(low, acct.windows, model)) s.binding = low;
+        return s;
+      }
+    }
+    const d = this.scoreFor(acct, model);
+    const percent = d.toNumber();
+    // toNumber rounds to the nearest double.
+    return { exact: d, percent, error: Math.abs(percent) * 2 ** -50 };
   }
 
   /** Tests one (account, model) now, recording each rule in the trace. */
   evaluate(acct: AccountEval, model: string): CandidateEval {
     this.traceAccount(acct);
+    const ceilings = this.ceilings(acct);
     const { usd, source } = this.estimate(model);
     const percents: (Decimal | undefined)[] = [];
     let fits = true;
@@ -341,25 +476,25 @@ class GateRun {
         percents.push(undefined);
         continue;
       }
-      const p = usd.times(w.h.percentPerUsd);
+      const h = exact(w);
+      const p = usd.times(h.percentPerUsd);
       percents.push(p);
       const ok =
-        p.lte(w.h.headroomPercent) &&
-        (p.gt(0) || w.h.usedPercent.plus(w.h.reservedPercent).lte(w.h.capPercent));
+        p.lte(h.headroomPercent) && (p.gt(0) || h.usedPercent.plus(h.reservedPercent).lte(h.capPercent));
       this.step({
-        rule: w.h.bypass ? 'window.limit' : 'window.pace',
+        rule: h.bypass ? 'window.limit' : 'window.pace',
         outcome: ok ? 'pass' : 'fail',
         account: acct.id,
         model,
         window: w.spec.name,
-        numbers: { estimate: pct(p), headroom: w.headroom ?? pct(w.h.headroomPercent) },
+        numbers: { estimate: pct(p), headroom: w.headroom ?? pct(h.headroomPercent) },
       });
       if (!ok && fits) {
         fits = false;
-        why = `${w.spec.name} window of ${acct.id} has ${pct(w.h.headroomPercent)}% headroom for a ${pct(p)}% task (used ${pct(w.h.usedPercent)}%, reserved ${pct(w.h.reservedPercent)}%, pace line ${pct(w.h.idealPercent)}% + burst ${pct(w.h.burstPercent)}%)`;
+        why = `${w.spec.name} window of ${acct.id} has ${pct(h.headroomPercent)}% headroom for a ${pct(p)}% task (used ${pct(h.usedPercent)}%, reserved ${pct(h.reservedPercent)}%, pace line ${pct(h.idealPercent)}% + burst ${pct(h.burstPercent)}%)`;
       }
     }
-    for (const c of acct.ceilings) {
+    for (const c of ceilings) {
       const after = c.usedUsd.plus(usd);
       const ok = after.lte(c.limitUsd);
       const left = c.limitUsd.minus(c.usedUsd);
@@ -416,11 +551,11 @@ class GateRun {
     for (const [i, w] of c.acct.windows.entries()) {
       const p = c.percents[i];
       if (p === undefined) continue;
-      const t = earliestFitMs(w.h, p, this.nowMs);
+      const t = earliestFitMs(exact(w), p, this.nowMs);
       if (t === undefined) return undefined;
       if (t > at) at = t;
     }
-    for (const ch of c.acct.ceilings) {
+    for (const ch of this.ceilings(c.acct)) {
       if (ch.usedUsd.plus(c.usd).lte(ch.limitUsd)) continue;
       // A task larger than a whole period's ceiling never fits; otherwise it fits in the next period.
       if (c.usd.gt(ch.ceiling.usd.plus(c.acct.auth.overspendUsd))) return undefined;
@@ -432,6 +567,33 @@ class GateRun {
     }
     if (c.acct.busy && this.nowMs + CONCURRENCY_RETRY_MS > at) at = this.nowMs + CONCURRENCY_RETRY_MS;
     return at;
+  }
+
+  /**
+   * The routing score of an account for a model, in percent of a limit still usable now: for a
+   * subscription account, the smallest headroom among its paced windows that count the model; for
+   * an api account (or one with no paced window), the smallest remaining share of its ceilings. The
+   * most available headroom relative to pace ranks first.
+   */
+  scoreFor(acct: AccountEval, model: string): Decimal {
+    let score = LIMIT_PERCENT;
+    let paced = false;
+    if (acct.snap.account.kind === 'subscription') {
+      for (const w of acct.windows) {
+        if (w.spec.models && !w.spec.models.includes(model)) continue;
+        paced = true;
+        const h = exact(w);
+        if (h.headroomPercent.lt(score)) score = h.headroomPercent;
+      }
+    }
+    if (paced) return score;
+    for (const ch of this.ceilings(acct)) {
+      ch.leftPercent ??= ch.limitUsd.isZero()
+        ? ZERO
+        : ch.limitUsd.minus(ch.usedUsd).times(LIMIT_PERCENT).div(ch.limitUsd);
+      if (ch.leftPercent.lt(score)) score = ch.leftPercent;
+    }
+    return score;
   }
 
   step(s: TraceStep): void {
@@ -446,6 +608,18 @@ class GateRun {
     }
     return { usd: c.usd, windows };
   }
+}
+
+/** Whether `low`'s estimated headroom is certainly below every other counted window's. */
+function certainlyLowest(low: PacedWindow, windows: readonly PacedWindow[], model: string): boolean {
+  const l = low.estimate;
+  if (!l) return false;
+  for (const w of windows) {
+    if (w === low || (w.spec.models && !w.spec.models.includes(model))) continue;
+    const e = w.estimate;
+    if (!e || !(e.percent - e.error > l.percent + l.error)) return false;
+  }
+  return true;
 }
 
 const sortedWindows = new WeakMap<AccountSnapshot['account'], WindowSpec[]>();
@@ -469,32 +643,6 @@ function ceilingCheck(
   const usedUsd = totals ? totals.committedUsd.plus(totals.reservedUsd) : ZERO;
   const limitUsd = auth.overspendUsd.isZero() ? ceiling.usd : ceiling.usd.plus(auth.overspendUsd);
   return { scope, limitUsd, usedUsd, totals, ceiling };
-}
-
-/**
- * The routing score of an account for a model, in percent of a limit still usable now: for a
- * subscription account, the smallest headroom among its paced windows that count the model; for an
- * api account (or one with no paced window), the smallest remaining share of its ceilings. The
- * most available headroom relative to pace ranks first.
- */
-function scoreFor(acct: AccountEval, model: string): Decimal {
-  let score = LIMIT_PERCENT;
-  let paced = false;
-  if (acct.snap.account.kind === 'subscription') {
-    for (const w of acct.windows) {
-      if (w.spec.models && !w.spec.models.includes(model)) continue;
-      paced = true;
-      if (w.h.headroomPercent.lt(score)) score = w.h.headroomPercent;
-    }
-  }
-  if (paced) return score;
-  for (const ch of acct.ceilings) {
-    ch.leftPercent ??= ch.limitUsd.isZero()
-      ? ZERO
-      : ch.limitUsd.minus(ch.usedUsd).times(LIMIT_PERCENT).div(ch.limitUsd);
-    if (ch.leftPercent.lt(score)) score = ch.leftPercent;
-  }
-  return score;
 }
 
 /**
@@ -728,8 +876,9 @@ function tightest(c: CandidateEval): string {
     const p = c.percents[i];
     if (p === undefined) continue;
     // The binding window is the one with the least slack left after this task.
-    if (!best || w.h.headroomPercent.minus(p).lt(best.room.minus(best.p))) {
-      best = { name: w.spec.name, room: w.h.headroomPercent, p };
+    const h = exact(w);
+    if (!best || h.headroomPercent.minus(p).lt(best.room.minus(best.p))) {
+      best = { name: w.spec.name, room: h.headroomPercent, p };
     }
   }
   return best

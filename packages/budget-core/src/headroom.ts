@@ -6,7 +6,7 @@ import type { WindowSpec } from './window.js';
 import type { ActiveAuthorizations } from './authorizations-active.js';
 import { dec, ZERO } from './money.js';
 import { burstPercent } from './burst.js';
-import { currentWindowMs, type WindowBasis } from './window-schedule.js';
+import { currentWindowMs, type EffectiveWindowMs, type WindowBasis } from './window-schedule.js';
 
 /** A window's limit: usage is measured in percent of it, so L is always 100. */
 export const LIMIT_PERCENT: Decimal = dec(100);
@@ -133,10 +133,11 @@ export function idealPercentAt(
 /**
  * Computes one window's pace numbers once; the gate then tests every model's estimate against
  * `headroomPercent` without recomputing. Decimal arithmetic for every percent, epoch ms for time.
+ * `window` is the period `currentWindowMs` already gave for the same input, if the caller has it.
  */
-export function windowHeadroom(input: WindowHeadroomInput): WindowHeadroom {
+export function windowHeadroom(input: WindowHeadroomInput, window?: EffectiveWindowMs): WindowHeadroom {
   const { spec, state, nowMs } = input;
-  const w = currentWindowMs(spec, input.timezone, state, nowMs);
+  const w = window ?? currentWindowMs(spec, input.timezone, state, nowMs);
   const ppu = windowPercentPerUsd(spec, state, input.defaultCapacityUsd);
   let used = state && w.signalInWindow ? state.usedPercent : ZERO;
   if (state?.unsignaledUsd && !state.unsignaledUsd.isZero()) used = used.plus(state.unsignaledUsd.times(ppu));
