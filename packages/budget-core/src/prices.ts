@@ -59,12 +59,25 @@ export const DEFAULT_TOKEN_MIX = Object.freeze({
 export function estimateUsd(table: PriceTable, model: string, tokens: number): Decimal | undefined {
   const p = Object.hasOwn(table, model) ? table[model] : undefined;
   if (!p) return undefined;
-  const m = DEFAULT_TOKEN_MIX;
-  return p.input
-    .times(m.input)
-    .plus(p.output.times(m.output))
-    .plus(p.cacheRead.times(m.cacheRead))
-    .plus(p.cacheWrite.times(m.cacheWrite))
-    .times(tokens)
-    .div(PER_MILLION);
+  return blendedPrice(p).times(tokens).div(PER_MILLION);
+}
+
+const blended = new WeakMap<ModelPrice, Decimal>();
+/**
+ * USD per million tokens of the default mix on one model. The gate prices every candidate model on
+ * every call, and the blend is seven decimal operations on prices that do not change, so it is
+ * memoised per (immutable) price entry.
+ */
+function blendedPrice(p: ModelPrice): Decimal {
+  let v = blended.get(p);
+  if (!v) {
+    const m = DEFAULT_TOKEN_MIX;
+    v = p.input
+      .times(m.input)
+      .plus(p.output.times(m.output))
+      .plus(p.cacheRead.times(m.cacheRead))
+      .plus(p.cacheWrite.times(m.cacheWrite));
+    blended.set(p, v);
+  }
+  return v;
 }

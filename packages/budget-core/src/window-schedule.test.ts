@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DateTime, Duration } from 'luxon';
-import { currentWindow } from './window-schedule.js';
+import { addPeriods, currentWindow, shiftMs } from './window-schedule.js';
 import { dec } from './money.js';
 
 const CHICAGO = 'America/Chicago';
@@ -177,5 +177,41 @@ describe('currentWindow', () => {
     );
     expect(w.resetAt.toISO()).toBe('2026-11-27T00:00:00.000Z');
     expect(w.signalInWindow).toBe(false);
+  });
+});
+
+// More distinct (zone, anchor, k) triples per run than the memo holds, so it is cleared mid-run.
+const SHIFT_CALLS = 700;
+const LENGTHS = ['P7D', 'P1M', 'P1D', 'PT5H'].map((iso) => Duration.fromISO(iso));
+
+describe('shiftMs', () => {
+  it('answers from its memo exactly what luxon computes for the same shift, across DST changes and memo clears', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            length: fc.constantFrom(...LENGTHS),
+            zone: fc.constantFrom(...ZONES),
+            anchorMs: fc
+              .integer({ min: 0, max: ANCHOR_DAYS * 86_400_000 })
+              .map((d) => at('2026-01-01T00:00:00Z').toMillis() + d),
+            k: fc.integer({ min: -2, max: MAX_WEEKS_AHEAD }),
+          }),
+          { minLength: SHIFT_CALLS, maxLength: SHIFT_CALLS },
+        ),
+        (calls) => {
+          // Each shift twice: once computed (or found), once found, both equal to luxon's answer.
+          for (const c of [...calls, ...calls]) {
+            const direct = addPeriods(
+              DateTime.fromMillis(c.anchorMs, { zone: c.zone }),
+              c.length,
+              c.k,
+            ).toMillis();
+            expect(shiftMs(c.length, c.zone, c.anchorMs, c.k)).toBe(direct);
+          }
+        },
+      ),
+      { numRuns: 5 },
+    );
   });
 });

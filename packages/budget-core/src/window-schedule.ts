@@ -41,7 +41,12 @@ const MAX_ROLL_PERIODS = 100_000;
 // Calendar shifts are memoised per window length: the same few (zone, anchor, k) triples recur on
 // every gate call, and luxon's zone arithmetic costs microseconds. The cap bounds memory.
 const MEMO_CAP = 512;
-const memo = new WeakMap<Duration, Map<string, number>>();
+/** Per window length: zone → k → anchor ms → shifted ms, and how many entries that holds. */
+interface ShiftMemo {
+  size: number;
+  zones: Map<string, Map<number, Map<number, number>>>;
+}
+const memo = new WeakMap<Duration, ShiftMemo>();
 
 const lenMemo = new WeakMap<Duration, number>();
 /** A duration's nominal length in ms (memoised: luxon recomputes it from its units on every call). */
@@ -64,15 +69,32 @@ export function addPeriods(anchor: DateTime, length: Duration, k: number): DateT
 export function shiftMs(length: Duration, timezone: string, fromMs: number, k: number): number {
   let m = memo.get(length);
   if (!m) {
-    m = new Map();
+    m = { size: 0, zones: new Map() };
     memo.set(length, m);
   }
-  const key = `${timezone}|${fromMs}|${k}`;
-  const hit = m.get(key);
+  // Nested maps keyed by the numbers themselves: building a string key per lookup cost more than
+  // the lookup (the gate shifts every fixed window of every account it ranks).
+  const byK = m.zones.get(timezone);
+  const byAnchor = byK?.get(k);
+  const hit = byAnchor?.get(fromMs);
   if (hit !== undefined) return hit;
   const v = addPeriods(DateTime.fromMillis(fromMs, { zone: timezone }), length, k).toMillis();
-  if (m.size >= MEMO_CAP) m.clear();
-  m.set(key, v);
+  if (m.size >= MEMO_CAP) {
+    m.zones.clear();
+    m.size = 0;
+  }
+  let ks = m.zones.get(timezone);
+  if (!ks) {
+    ks = new Map();
+    m.zones.set(timezone, ks);
+  }
+  let anchors = ks.get(k);
+  if (!anchors) {
+    anchors = new Map();
+    ks.set(k, anchors);
+  }
+  anchors.set(fromMs, v);
+  m.size += 1;
   return v;
 }
 
