@@ -20,9 +20,9 @@ export function registerImportCommand(budget: Command): void {
       .command('claude-code')
       .description('Claude Code JSONL transcripts (~/.claude/projects, CLAUDE_CONFIG_DIR)'),
     'claude-code',
-  ).action(lazyAction(async () => (await import('./run.js')).runClaudeCode));
+  ).action(lazyAction(async () => (await import('./entry.js')).runClaudeCode));
   withImportFlags(
     imp.command('codex').description('Codex CLI session logs (~/.codex/sessions, CODEX_HOME)'),
     'codex',
-  ).action(lazyAction(async () => (await import('./run.js')).runCodex));
+  ).action(lazyAction(async () => (await import('./entry.js')).runCodex));
 }

@@ -1,19 +1,33 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { idSchema, labelSchema, type SignalDraft } from '@mosaic/budget-core';
-import type { Runner } from '../../action.js';
 import type { CommandContext } from '../../context.js';
 import { UsageError } from '../../errors.js';
 import { parseFlags } from '../../flags.js';
 import { call } from '../../transport/call.js';
+import { resolveConnection } from '../../transport/resolve.js';
 import type { Transport } from '../../transport/transport.js';
 import { livePriceTable, priceOf } from '../../pricing.js';
 import { claudeCodeDirs, codexDirs, findJsonl } from './files.js';
 import { readLines } from './line-reader.js';
 import { progressBar } from './progress.js';
-import { claudeCode, codex, type Source } from './sources.js';
-import { fingerprint, loadState, saveState, statePath, type FileState } from './state.js';
+import { destinationOf } from './state-path.js';
+import { emptySummary, type ImportSummary } from './summary.js';
+import type { Source } from './sources.js';
+import {
+  appendSeen,
+  fingerprint,
+  loadSeen,
+  loadState,
+  saveState,
+  seenPath,
+  statePath,
+  statFacts,
+  unchangedSince,
+  writeSeen,
+  type FileState,
+} from './state.js';
 
 const flagsSchema = z.object({
   account: idSchema,
@@ -37,24 +51,6 @@ interface AccountWire {
   windows?: { name: string }[];
 }
 
-/** What an import did, for the summary and --json. */
-export interface ImportSummary {
-  source: string;
-  account: string;
-  files: number;
-  filesRead: number;
-  bytesRead: number;
-  lines: number;
-  entries: number;
-  deduplicated: number;
-  inserted: number;
-  duplicates: number;
-  malformed: number;
-  malformedExamples: string[];
-  unpricedModels: Record<string, number>;
-  signals: { sent: number; skippedWindows: Record<string, number> };
-}
-
 /** The first timestamp in a file's first 64 KiB, so files are read oldest first as ccusage does. */
 function firstTimestamp(file: string): string {
   const buf = Buffer.alloc(65_536);
@@ -69,7 +65,8 @@ function firstTimestamp(file: string): string {
   return m?.[1] ?? '9999';
 }
 
-async function importLogs(
+/** Reads new lines of the source's logs into the ledger (the whole import once flags are known). */
+export async function importLogs(
   ctx: CommandContext,
   source: Source,
   raw: Record<string, unknown>,
@@ -78,12 +75,17 @@ async function importLogs(
   const paths = (f.path ?? []).map((p) => resolve(p));
   const dirs = source.name === 'claude-code' ? claudeCodeDirs(paths, ctx.env) : codexDirs(paths, ctx.env);
   if (paths.length && dirs.length === 0) throw new UsageError(`no such folder: ${paths.join(', ')}`);
-  let files = [...new Set(dirs.flatMap(findJsonl))];
-  // ccusage keeps the first copy of a duplicated message in the order of each file's earliest entry.
-  if (source.name === 'claude-code') {
-    const first = new Map(files.map((file) => [file, firstTimestamp(file)]));
-    files = files.sort((a, b) => ((first.get(a) ?? '') < (first.get(b) ?? '') ? -1 : 1));
-  }
+  const files = [...new Set(dirs.flatMap(findJsonl))];
+
+  // The state is found from the connection alone, so that an import with nothing new answers from
+  // file metadata without starting the service or the embedded database (most of a re-run's time).
+  const connection = await resolveConnection(ctx.globals, ctx.env);
+  const statefile = statePath(source.name, destinationOf(connection), connection.tenant, ctx.env);
+  const state = f.full ? { version: 1 as const, files: {} } : loadState(statefile);
+  const stats = new Map<string, Stats>(files.map((file) => [file, statSync(file)]));
+  const changed = files.filter((file) => !unchangedSince(state.files[file], stats.get(file) as Stats));
+  const summary = emptySummary(source.name, f.account, files.length);
+  if (changed.length === 0) return summary;
 
   const t: Transport = await ctx.transport();
   const { accounts } = await call<{ accounts: AccountWire[] }>(t, 'GET', '/v1/accounts');
@@ -93,33 +95,39 @@ async function importLogs(
   const windows = new Set((account.windows ?? []).map((w) => w.name));
   const prices = await livePriceTable(t);
 
-  const statefile = statePath(source.name, `${t.mode}:${t.target}`, ctx.globals.tenant ?? 'default', ctx.env);
-  const state = f.full ? { version: 1 as const, files: {}, seen: [] } : loadState(statefile);
-  const seen = new Set(state.seen);
+  const seenFile = seenPath(statefile);
+  const seen = f.full ? new Set<string>() : loadSeen(seenFile);
+  // Keys an earlier version kept inside the state file move to the dedupe file once; after --full
+  // the file is rewritten from this run's keys. Either way the first save rewrites it whole.
+  for (const k of state.seen ?? []) seen.add(k);
+  let rewriteSeen = f.full || (state.seen?.length ?? 0) > 0;
+  delete state.seen;
+  let unsaved: string[] = [];
 
-  const plans = files.map((file) => {
-    const size = statSync(file).size;
+  // ccusage keeps the first copy of a duplicated message in the order of each file's earliest entry;
+  // unchanged files add no lines, so only the changed ones need ordering.
+  const toRead =
+    source.name === 'claude-code'
+      ? (() => {
+          const first = new Map(changed.map((file) => [file, firstTimestamp(file)]));
+          return [...changed].sort((a, b) => ((first.get(a) ?? '') < (first.get(b) ?? '') ? -1 : 1));
+        })()
+      : changed;
+  const plans = toRead.map((file) => {
+    const st = stats.get(file) as Stats;
+    const size = st.size;
     const held: FileState | undefined = state.files[file];
     const resume =
       held !== undefined && size >= held.offset && fingerprint(file, held.offset) === held.fingerprint;
-    return { file, size, start: resume ? held.offset : 0, parser: resume ? held.parser : undefined };
+    return {
+      file,
+      size,
+      facts: statFacts(st),
+      start: resume ? held.offset : 0,
+      parser: resume ? held.parser : undefined,
+      held: resume ? held : undefined,
+    };
   });
-  const summary: ImportSummary = {
-    source: source.name,
-    account: f.account,
-    files: files.length,
-    filesRead: 0,
-    bytesRead: 0,
-    lines: 0,
-    entries: 0,
-    deduplicated: 0,
-    inserted: 0,
-    duplicates: 0,
-    malformed: 0,
-    malformedExamples: [],
-    unpricedModels: {},
-    signals: { sent: 0, skippedWindows: {} },
-  };
   const progress = progressBar(
     plans.reduce((s, p) => s + p.size - p.start, 0),
     process.stderr.isTTY === true && !ctx.json,
@@ -139,15 +147,25 @@ async function importLogs(
       summary.duplicates += Array.isArray(res.duplicates) ? res.duplicates.length : res.duplicates;
     }
     pending = [];
-    // Offsets advance only after their records are in the ledger: a crash re-reads, never skips.
+    // Keys and offsets advance only after their records are in the ledger: a crash re-reads, never
+    // skips. Keys are saved first: a key saved without its file's offset makes a re-read skip an entry
+    // the ledger already holds, which is right; the other order could re-send one under another task.
+    if (rewriteSeen) writeSeen(seenFile, seen);
+    else appendSeen(seenFile, unsaved);
+    rewriteSeen = false;
+    unsaved = [];
     for (const [file, fs] of pendingFiles) state.files[file] = fs;
     pendingFiles = [];
-    state.seen = [...seen];
     saveState(statefile, state);
   };
 
   for (const plan of plans) {
-    if (plan.size <= plan.start) continue;
+    if (plan.size <= plan.start) {
+      // Nothing new, but its stat facts were missing or moved (touched, or saved by an older version):
+      // record them so the next run can tell it is unchanged without opening it.
+      if (plan.held) pendingFiles.push([plan.file, { ...plan.held, ...plan.facts }]);
+      continue;
+    }
     summary.filesRead += 1;
     const parser = source.open(plan.file, plan.parser);
     let end = plan.start;
@@ -173,6 +191,7 @@ async function importLogs(
           continue;
         }
         seen.add(e.dedupeKey);
+        unsaved.push(e.dedupeKey);
       }
       summary.entries += 1;
       const model = MODEL_OK.test(e.model)
@@ -207,6 +226,7 @@ async function importLogs(
         offset: end,
         fingerprint: fingerprint(plan.file, end),
         ...(parserState ? { parser: parserState } : {}),
+        ...plan.facts,
       },
     ]);
     if (pending.length >= BATCH) await flush();
@@ -235,46 +255,3 @@ async function importLogs(
   }
   return summary;
 }
-
-function print(ctx: CommandContext, s: ImportSummary): void {
-  if (ctx.json) {
-    ctx.printJson(s);
-    return;
-  }
-  const c = ctx.color;
-  ctx.print(
-    `${s.source} → ${s.account}: ${s.files} file(s), ${s.filesRead} with new bytes (${s.bytesRead} bytes, ${s.lines} lines)`,
-  );
-  ctx.print(
-    `entries: ${s.entries} new (${s.inserted} written, ${s.duplicates} already in the ledger), ${s.deduplicated} duplicate lines skipped`,
-  );
-  if (s.signals.sent) ctx.print(`usage signals: ${s.signals.sent} recorded (newest per window)`);
-  for (const [w, n] of Object.entries(s.signals.skippedWindows)) {
-    ctx.print(
-      c.yellow(
-        `skipped ${n} signal(s) for window "${w}": the account has no such window (add it: mosaic budget set --account ${s.account} --window ${w} --window-length ${w === 'session' ? 'PT5H --rolling' : 'P7D'})`,
-      ),
-    );
-  }
-  for (const [m, n] of Object.entries(s.unpricedModels)) {
-    ctx.print(
-      c.yellow(
-        `no price for model "${m}" (${n} entries recorded at $0): add it under \`prices\` in the policy`,
-      ),
-    );
-  }
-  if (s.malformed) {
-    ctx.print(c.yellow(`malformed lines: ${s.malformed} (skipped)`));
-    for (const m of s.malformedExamples) ctx.print(c.dim(`  ${m}`));
-  }
-}
-
-/** `import claude-code`. */
-export const runClaudeCode: Runner = async (ctx, raw) => {
-  print(ctx, await importLogs(ctx, claudeCode, raw));
-};
-
-/** `import codex`. */
-export const runCodex: Runner = async (ctx, raw) => {
-  print(ctx, await importLogs(ctx, codex, raw));
-};

@@ -1,21 +1,38 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, openSync, readFileSync, readSync, closeSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import envPaths from 'env-paths';
+import {
+  appendFileSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
 import { z } from 'zod';
+
+export { seenPath, statePath, statFacts, unchangedSince } from './state-path.js';
 
 const fileStateSchema = z.object({
   offset: z.number().int().nonnegative(),
   fingerprint: z.string(),
   /** Codex parser state at `offset` (model and previous cumulative total). */
   parser: z.record(z.string(), z.unknown()).optional(),
+  /** The file's size, mtime and inode when it was read up to `offset`: unchanged ones are not opened. */
+  size: z.number().int().nonnegative().optional(),
+  mtimeMs: z.number().optional(),
+  ino: z.number().optional(),
 });
 
 const importStateSchema = z.object({
   version: z.literal(1),
   files: z.record(z.string(), fileStateSchema),
-  /** Claude Code dedupe keys already sent (ccusage's message.id:requestId), so a later copy is skipped. */
-  seen: z.array(z.string()).default([]),
+  /**
+   * Dedupe keys written by earlier versions, which kept them here and rewrote them all on every save;
+   * they now live in the append-only file beside the state ({@link seenPath}) and are moved there once.
+   */
+  seen: z.array(z.string()).optional(),
 });
 
 /** How far each log file has been imported. */
@@ -40,28 +57,49 @@ export function fingerprint(path: string, upTo: number): string {
   return `${n}:${createHash('sha256').update(buf).digest('hex').slice(0, 32)}`;
 }
 
-/**
- * Where the state of imports into one destination lives: per source, service (or data directory)
- * and tenant, under the user's state dir, so importing into two registers never mixes offsets.
- */
-export function statePath(
-  source: string,
-  destination: string,
-  tenant: string,
-  env: NodeJS.ProcessEnv,
-): string {
-  const base = env.MOSAIC_BUDGET_STATE_DIR ?? envPaths('mosaic-budget', { suffix: '' }).data;
-  const id = createHash('sha256').update(`${destination}\n${tenant}`).digest('hex').slice(0, 16);
-  return join(base, 'import-state', `${source}-${id}.json`);
-}
-
 /** Reads the state; a missing or unreadable file means "nothing imported yet" (imports are idempotent). */
 export function loadState(path: string): ImportState {
   try {
     return importStateSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
   } catch {
-    return { version: 1, files: {}, seen: [] };
+    return { version: 1, files: {} };
   }
+}
+
+/**
+ * The dedupe keys of every entry already in the ledger (one per line). A crash while appending can
+ * leave a partial last line; it never equals a real key, so it is harmless.
+ */
+export function loadSeen(path: string): Set<string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return new Set();
+  }
+  const seen = new Set<string>();
+  for (const key of text.split('\n')) if (key !== '') seen.add(key);
+  return seen;
+}
+
+/**
+ * Adds keys whose entries the ledger now holds. Appending costs what was added, where rewriting the
+ * whole set on every batch (as the state file once did) grew with the square of the history.
+ */
+export function appendSeen(path: string, keys: string[]): void {
+  if (keys.length === 0) return;
+  mkdirSync(dirname(path), { recursive: true });
+  appendFileSync(path, `${keys.join('\n')}\n`);
+}
+
+/** Replaces the dedupe file with `keys` atomically (after --full, or to move keys out of the state). */
+export function writeSeen(path: string, keys: Iterable<string>): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  let text = '';
+  for (const k of keys) text += `${k}\n`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
 }
 
 /** Writes the state atomically (write then rename), so a crash never leaves half a file. */

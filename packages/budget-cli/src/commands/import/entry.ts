@@ -1,0 +1,23 @@
+import type { Runner } from '../../action.js';
+import { nothingNew } from './quick.js';
+import { print } from './summary.js';
+
+// The runners load the importer (zod, the core, the service) only when there is something to import.
+
+/** `import claude-code`. */
+export const runClaudeCode: Runner = async (ctx, raw) => {
+  const quick = await nothingNew(ctx, 'claude-code', raw);
+  if (quick) return print(ctx, quick);
+  const { importLogs } = await import('./run.js');
+  const { claudeCode } = await import('./sources.js');
+  print(ctx, await importLogs(ctx, claudeCode, raw));
+};
+
+/** `import codex`. */
+export const runCodex: Runner = async (ctx, raw) => {
+  const quick = await nothingNew(ctx, 'codex', raw);
+  if (quick) return print(ctx, quick);
+  const { importLogs } = await import('./run.js');
+  const { codex } = await import('./sources.js');
+  print(ctx, await importLogs(ctx, codex, raw));
+};
