@@ -18,7 +18,10 @@ describe('earlyStatuslineFlags (the bin reads these before loading commander)', 
         'acme',
       ]),
     ).toEqual({ api: 'http://h:1', token: 't', account: 'max-a', json: true, dataDir: '/d', tenant: 'acme' });
-    expect(earlyStatuslineFlags(['budget', 'statusline'])).toEqual({ json: false });
+    expect(earlyStatuslineFlags(['budget', 'statusline', '--account=a'])).toEqual({
+      json: false,
+      account: 'a',
+    });
   });
 
   it('leaves everything else to commander: other commands, help, unknown flags, missing values', () => {
@@ -29,6 +32,7 @@ describe('earlyStatuslineFlags (the bin reads these before loading commander)', 
       ['budget', 'statusline', '--acount', 'x'],
       ['budget', '--account', 'x', 'statusline'],
       ['budget', 'statusline', '--account'],
+      ['budget', 'statusline'],
       ['budget', 'statusline', 'extra'],
       ['budget'],
       ['statusline'],

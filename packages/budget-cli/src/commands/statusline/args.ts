@@ -20,8 +20,8 @@ const GLOBAL: Readonly<Record<string, Valued>> = {
 /**
  * Recognises `budget [global flags] statusline [--account A]` in the arguments after node and the
  * script, so the bin can run the status line without loading commander and the other commands.
- * Anything else — help, an unknown flag, a missing value — returns undefined and goes through the
- * full command line, which gives the same answer or the proper usage error.
+ * Anything else — help, an unknown flag, a missing value or a missing --account — returns undefined
+ * and goes through the full command line, which gives the same answer or the proper usage error.
  */
 export function earlyStatuslineFlags(args: readonly string[]): StatuslineFlags | undefined {
   if (args[0] !== 'budget') return undefined;
@@ -47,5 +47,6 @@ export function earlyStatuslineFlags(args: readonly string[]): StatuslineFlags |
     if (value === undefined) return undefined;
     flags[key] = value;
   }
-  return command ? flags : undefined;
+  // Without --account commander reports the missing required option, as for any other command.
+  return command && flags.account !== undefined ? flags : undefined;
 }
