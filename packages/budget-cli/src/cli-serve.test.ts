@@ -186,6 +186,21 @@ describe(
       expect(served?.events.some((e) => e.event === 'spool-drained' && e.landed === 2)).toBe(true);
     });
 
+    it('shows the admin token only on the start that created it', async () => {
+      const first = served;
+      await new Promise<void>((done) => {
+        first?.child.once('exit', () => done());
+        first?.child.kill('SIGTERM');
+      });
+      served = await serveJson(dataDir, env);
+      const listening = served.events[0] ?? {};
+      expect(listening).toMatchObject({ event: 'listening', adminToken: null, pid: served.child.pid });
+      expect(served.stdout()).not.toContain('mbt_');
+      url = String(listening.url);
+      // The token printed by the first start still works against the second.
+      expect((await remote(['status'])).code).toBe(0);
+    });
+
     it('a status line whose service is unreachable still prints, says so, and exits 0', async () => {
       const r = await mosaic(
         ['--api', 'http://127.0.0.1:9', '--token', 't', 'statusline', '--account', 'max-b'],
