@@ -47,6 +47,20 @@ export class Metrics {
     labelNames: ['tenant'] as const,
     registers: [this.registry],
   });
+  /** Gate requests allowed under an account's fail-open cap while the database was unreachable. */
+  readonly failOpen = new Counter({
+    name: 'budget_gate_fail_open_total',
+    help: 'Gate requests allowed under a fail-open cap while the register database was unreachable',
+    labelNames: ['tenant', 'account'] as const,
+    registers: [this.registry],
+  });
+  /** USD allowed under fail-open caps (estimates: nothing could be reserved). */
+  readonly failOpenUsd = new Counter({
+    name: 'budget_gate_fail_open_usd_total',
+    help: 'Estimated USD allowed under fail-open caps while the register database was unreachable',
+    labelNames: ['tenant', 'account'] as const,
+    registers: [this.registry],
+  });
   /** Reservations that lost a race for the last room under a limit and were decided again. */
   readonly raceRetries = new Counter({
     name: 'budget_reservation_race_retries_total',

@@ -41,6 +41,7 @@ export {
   taskClassPolicySchema,
   burstSchema,
   failModeSchema,
+  failureRuleSchema,
   policySchema,
   defaultPolicy,
 } from './policy.js';
@@ -50,9 +51,12 @@ export type {
   TaskClassPolicy,
   Burst,
   FailMode,
+  FailureRule,
   Policy,
   PolicyInput,
 } from './policy.js';
+export { failOpenDecision, failureRuleFor } from './fail-open.js';
+export type { FailOpen, FailOpenInput } from './fail-open.js';
 export { dispatchRequestSchema, DECISIONS } from './dispatch.js';
 export type { DispatchRequest, DispatchRequestInput, DecisionKind } from './dispatch.js';
 export type { TraceStep, Trace } from './trace.js';

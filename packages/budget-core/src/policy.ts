@@ -56,6 +56,22 @@ export const failModeSchema = z.enum(['refuse', 'allow-capped']);
 /** See {@link failModeSchema}. */
 export type FailMode = z.infer<typeof failModeSchema>;
 
+const CAP_NEEDED = 'allow-capped needs capUsdPerMinute: failing open without a cap has no bound';
+
+/** One account's behaviour while the gate cannot reach its database. */
+export const failureRuleSchema = z
+  .object({
+    onDatabaseDown: failModeSchema,
+    /** With allow-capped: most USD one replica may allow for this account per minute. */
+    capUsdPerMinute: usdSchema.optional(),
+  })
+  .refine((r) => r.onDatabaseDown !== 'allow-capped' || r.capUsdPerMinute !== undefined, {
+    message: CAP_NEEDED,
+    path: ['capUsdPerMinute'],
+  });
+/** See {@link failureRuleSchema}. */
+export type FailureRule = z.output<typeof failureRuleSchema>;
+
 /**
  * The fleet's whole budget policy: a document an operator keeps in git and applies with
  * `mosaic budget policy apply`. Every field has a default, so `{}` is a valid policy.
@@ -110,6 +126,13 @@ export const policySchema = z.object({
       onDatabaseDown: failModeSchema.default('refuse'),
       /** With allow-capped: most USD one replica may allow per minute while the database is down. */
       capUsdPerMinute: usdSchema.optional(),
+      /** An account's own fail mode and cap, overriding the two above for that account. */
+      accounts: z.record(idSchema, failureRuleSchema).default({}),
+    })
+    .superRefine((f, ctx) => {
+      if (f.onDatabaseDown === 'allow-capped' && f.capUsdPerMinute === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['capUsdPerMinute'], message: CAP_NEEDED });
+      }
     })
     .prefault({}),
   /** Overrides of the shipped price table, per model. */

@@ -42,6 +42,8 @@ import { decisionToWire, type GateAnswer } from './wire.js';
 import { isRetryableTxError, isUniqueViolation } from './retry.js';
 import { ReserveBatcher } from './batcher.js';
 import { GateStates, type HeldChange } from './state-cache.js';
+import { FailOpenLedger } from './fail-open.js';
+import { isDatabaseDown } from '../db/errors.js';
 
 // How often a reservation that lost a race is decided again before the caller is told to retry.
 const MAX_ATTEMPTS = 30;
@@ -91,6 +93,7 @@ export class GateService {
   private log: FastifyBaseLogger | undefined;
   private readonly batcher: ReserveBatcher;
   private readonly states = new GateStates();
+  private readonly failOpen = new FailOpenLedger();
 
   constructor(
     private readonly db: FleetDb,
@@ -100,8 +103,36 @@ export class GateService {
     this.batcher = new ReserveBatcher(db);
   }
 
-  /** Asks the gate about a task; persists the outcome and returns it. Idempotent per taskId. */
+  /**
+   * Asks the gate about a task; persists the outcome and returns it. Idempotent per taskId. While the
+   * database is unreachable it fails closed (the caller answers 503) unless the account's policy says
+   * `allow-capped`, in which case {@link FailOpenLedger} may allow within the cap.
+   */
   async gate(
+    tenantId: string,
+    request: DispatchRequest,
+    raw: unknown,
+    tokenId?: string,
+  ): Promise<GateAnswer> {
+    try {
+      return await this.gateOnline(tenantId, request, raw, tokenId);
+    } catch (error) {
+      if (!isDatabaseDown(error)) throw error;
+      const answer = this.failOpen.decide(tenantId, this.configs.lastKnown(tenantId), request, Date.now());
+      if (!answer) throw error;
+      const labels = { tenant: tenantId, account: answer.account ?? '' };
+      this.metrics.failOpen.inc(labels);
+      this.metrics.failOpenUsd.inc(labels, Number(answer.reserve?.usd ?? 0));
+      this.metrics.decisions.inc({ ...labels, decision: answer.decision });
+      this.log?.warn(
+        { tenant: tenantId, taskId: request.taskId, account: answer.account },
+        'allowed under the fail-open cap: the register database is unreachable',
+      );
+      return answer;
+    }
+  }
+
+  private async gateOnline(
     tenantId: string,
     request: DispatchRequest,
     raw: unknown,
@@ -766,8 +797,9 @@ export class GateService {
     while (this.admitting.size > 0) await Promise.all([...this.admitting.values()]);
   }
 
-  /** One background tick: sweep expiries, then admit for every tenant with waiting work. */
+  /** One background tick: audit fail-open decisions, sweep expiries, admit waiting work. */
   async tick(): Promise<void> {
+    await this.auditFailOpen();
     const touched = await this.sweep();
     const tenants = await this.db
       .selectFrom('fleet.queue_entries')
@@ -778,6 +810,20 @@ export class GateService {
     for (const t of tenants) touched.add(t.tenant_id);
     for (const t of touched) this.capacityChanged(t);
     await this.settled();
+  }
+
+  /** Writes the decisions made without the register to the audit table, once it is back. */
+  private async auditFailOpen(): Promise<void> {
+    const pending = this.failOpen.takePending();
+    if (pending.length === 0) return;
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        for (const p of pending) await this.audit(trx, p.tenantId, p.taskId, p.answer);
+      });
+    } catch (error) {
+      this.failOpen.putBack(pending);
+      throw error;
+    }
   }
 
   /** Starts the expiry sweeper and queue-admission timer (every replica runs one; they are safe together). */

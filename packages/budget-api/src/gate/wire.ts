@@ -15,6 +15,12 @@ export interface GateAnswer {
   trace: Trace;
   /** True when this answer repeats an earlier one for the same taskId (a retry). */
   replayed?: boolean;
+  /**
+   * True when the register was unreachable and the account's policy let the gate allow under its
+   * fail-open cap: nothing is reserved (there is no reservationId); record the spend with
+   * `POST /v1/spend` when the task ends.
+   */
+  failOpen?: boolean;
 }
 
 /** A decision as the wire carries it (decimals and instants as strings). */

@@ -61,6 +61,14 @@ export class ConfigCache {
     return config;
   }
 
+  /**
+   * The configuration this replica last read for a tenant, without asking the database (which may be
+   * unreachable: the gate's fail-open path reads the policy from here).
+   */
+  lastKnown(tenantId: string): TenantConfig | undefined {
+    return this.entries.get(tenantId);
+  }
+
   /** Drops a tenant's entry (after this replica changed its configuration). */
   invalidate(tenantId: string): void {
     this.entries.delete(tenantId);
