@@ -11,7 +11,7 @@ import {
   type SpendRecord,
 } from '@mosaic/budget-core';
 import { describeOnBackends } from '../test-support/backends.js';
-import { apiAccount, spend } from '../test-support/fixtures.js';
+import { apiAccount, spend, subscriptionAccount } from '../test-support/fixtures.js';
 import { putAccount } from './accounts.js';
 import { contentHash, ingestSpend, spendDeltas } from './spend.js';
 import { mergeDeltas, totalKeysFor, type TotalDelta } from './totals.js';
@@ -161,5 +161,35 @@ describeOnBackends('ingestSpend', (env) => {
       .where('tenant_id', '=', tenant)
       .execute();
     expect(keys.map((k) => k.idempotency_key)).toEqual(['c1']);
+  });
+
+  it('adds actual spend after the newest signal of a window to that window, and only there', async () => {
+    const { database } = env();
+    const db = database.db;
+    const tenant = `t-unsignaled-${Date.now()}`;
+    await sql`insert into fleet.tenants (id) values (${tenant})`.execute(db);
+    const sub = accountSchema.parse(subscriptionAccount('sub'));
+    await putAccount(db, tenant, sub, 'test');
+    await putAccount(db, tenant, accountSchema.parse(apiAccount('api')), 'test');
+    await sql`insert into fleet.window_state (tenant_id, account_id, window_name, used_percent, observed_at,
+      reset_confidence) values (${tenant}, 'sub', 'weekly', 10, '2026-03-01T12:00:00Z', 'estimated')`.execute(
+      db,
+    );
+    const at = (iso: string, key: string, account: string, kind: 'actual' | 'projected' = 'actual') =>
+      spendRecordSchema.parse(
+        spend(key, '1.25', { account, model: 'claude-sonnet-4', occurredAt: iso, kind }),
+      );
+    await ingestSpend(db, tenant, [
+      at('2026-03-01T11:00:00Z', 'before', 'sub'),
+      at('2026-03-01T13:00:00Z', 'after', 'sub'),
+      at('2026-03-01T14:00:00Z', 'projected', 'sub', 'projected'),
+      at('2026-03-01T13:00:00Z', 'metered', 'api'),
+    ]);
+    const row = await db
+      .selectFrom('fleet.window_state')
+      .select('unsignaled_usd')
+      .where('tenant_id', '=', tenant)
+      .executeTakeFirstOrThrow();
+    expect(numeric(row.unsignaled_usd).toString()).toBe('1.25');
   });
 });

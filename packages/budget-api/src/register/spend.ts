@@ -305,7 +305,11 @@ async function addUnsignaledSpend(
   records: SpendRecord[],
   accounts: Map<string, Account>,
 ): Promise<void> {
-  const accountIds = [...new Set(records.map((r) => r.account))].sort();
+  // Only a window the account still defines takes unsignaled spend (see below), so accounts without
+  // windows — every api account — need neither the read nor its row locks.
+  const accountIds = [...new Set(records.map((r) => r.account))]
+    .filter((id) => (accounts.get(id)?.windows.length ?? 0) > 0)
+    .sort();
   if (accountIds.length === 0) return;
   const states = await trx
     .selectFrom('fleet.window_state')
