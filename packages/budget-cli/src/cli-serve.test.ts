@@ -1,4 +1,5 @@
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -212,6 +213,27 @@ describe(
     });
   },
 );
+
+describe('statusline against a service that accepts connections and never answers', () => {
+  it('gives up after its timeout, still prints the line, says why, and exits 0', async () => {
+    // A real listener that takes the connection and never replies: a hung service.
+    const hung = createServer(() => undefined);
+    await new Promise<void>((done) => hung.listen(0, '127.0.0.1', done));
+    const address = hung.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const r = await mosaic(
+        ['--api', `http://127.0.0.1:${port}`, '--token', 't', 'statusline', '--account', 'max-b'],
+        env,
+        statusLineInput(3, 4),
+      );
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^max-b · claude-sonnet-4-5 │ 5h 3% .*\(budget: timeout\)$/m);
+    } finally {
+      hung.close();
+    }
+  });
+});
 
 describe('gate exit statuses and the spool in local mode (embedded database)', { timeout: 600_000 }, () => {
   const dataDir = join(tmp, 'local');

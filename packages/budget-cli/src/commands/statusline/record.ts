@@ -28,20 +28,17 @@ export async function sendSignals(
         'content-length': Buffer.byteLength(body),
         ...(token ? { authorization: `Bearer ${token}` } : {}),
       },
-      timeout: RECORD_TIMEOUT_MS,
     });
+    // One deadline for connecting, sending and reading the answer; destroying the request afterwards
+    // emits an error that no longer changes the outcome.
     const timer = setTimeout(() => {
-      req.destroy();
       resolve('timeout');
+      req.destroy();
     }, RECORD_TIMEOUT_MS);
     const done = (reason: string | undefined): void => {
       clearTimeout(timer);
       resolve(reason);
     };
-    req.on('timeout', () => {
-      req.destroy();
-      done('timeout');
-    });
     req.on('error', (error: NodeJS.ErrnoException) => {
       done(error.code === 'ECONNREFUSED' ? 'unreachable' : (error.code ?? 'unreachable'));
     });
