@@ -3,6 +3,8 @@ import type { DateTime } from 'luxon';
 import type { Decimal } from 'decimal.js';
 import {
   ZERO,
+  impliedQuantumPercent,
+  signalUpperBoundPercent,
   type Account,
   type AccountSnapshot,
   type Ceiling,
@@ -180,9 +182,13 @@ export async function readGateState(
 function parseWindows(rows: readonly StateRow[]): Map<string, WindowState> {
   const windows = new Map<string, WindowState>();
   for (const s of rows) {
+    const reported = numeric(s.used_percent);
     windows.set(windowKey(s.account_id, s.window_name), {
       name: s.window_name,
-      usedPercent: numeric(s.used_percent),
+      // A provider rounds its reading (to whole percent, say): 97 % may be 97.49 %. Pacing reads the
+      // most it can mean, as the simulator that proves the pacer does; filling a window to 100 % of the
+      // bare reading overruns it by up to the rounding.
+      usedPercent: signalUpperBoundPercent(reported, impliedQuantumPercent(reported)),
       observedAt: instant(s.observed_at),
       unsignaledUsd: numeric(s.unsignaled_usd),
       reservedPercent: numeric(s.reserved_percent),
