@@ -10,6 +10,7 @@ import {
   priceTable,
   priceUsage,
   spendRecordSchema,
+  type Account,
   type Decision,
   type DispatchRequest,
   type SpendRecord,
@@ -36,6 +37,7 @@ import {
   TokenRevoked,
   type ReserveAudit,
   type ReserveChecks,
+  type ReserveInput,
   type HeldReservation,
 } from './reserve.js';
 import { decisionToWire, type GateAnswer } from './wire.js';
@@ -231,20 +233,7 @@ export class GateService {
       answer.reservationId = id;
       // One statement, committed on its own and shared with the concurrent reservations of this
       // replica (group commit): reservation, audit row, limits and window %.
-      const input = {
-        id,
-        tenantId,
-        taskId: request.taskId,
-        account: account.id,
-        provider: account.provider,
-        model: decision.model,
-        decision: decision.decision,
-        usd: decision.reserve.usd,
-        windows: decision.reserve.windows,
-        ttlMs: policy.reservations.ttl.toMillis(),
-        request: raw,
-        guards: guardsFor(config, account, request, now),
-      };
+      const input = reserveInput(id, tenantId, config, account, request, decision, raw, now);
       const payload = reservePayload(input, auditOf(answer), checks);
       const { expiresAt } = settleOutcome(await this.batcher.submit(payload));
       answer.expiresAt = expiresAt;
@@ -642,20 +631,10 @@ export class GateService {
       const account = config.accountsById.get(decision.account);
       if (!account) return false;
       const reservationId = randomUUID();
-      await reserve(trx, {
-        id: reservationId,
-        tenantId,
-        taskId: request.taskId,
-        account: account.id,
-        provider: account.provider,
-        model: decision.model,
-        decision: decision.decision,
-        usd: decision.reserve.usd,
-        windows: decision.reserve.windows,
-        ttlMs: policy.reservations.ttl.toMillis(),
-        request: entry.request,
-        guards: guardsFor(config, account, request, now),
-      });
+      await reserve(
+        trx,
+        reserveInput(reservationId, tenantId, config, account, request, decision, entry.request, now),
+      );
       await trx
         .updateTable('fleet.queue_entries')
         .set({
@@ -856,6 +835,36 @@ export class GateService {
   async now(): Promise<DateTime> {
     return instant(await databaseNow(this.db));
   }
+}
+
+/**
+ * What a reservation takes for a decision that reserves (allow, downgrade, reroute): the amounts the
+ * core decided and the limits it checked them against, for the gate and for queue admission alike.
+ */
+function reserveInput(
+  id: string,
+  tenantId: string,
+  config: TenantConfig,
+  account: Account,
+  request: DispatchRequest,
+  decision: Extract<Decision, { decision: 'allow' | 'downgrade' | 'reroute' }>,
+  raw: unknown,
+  now: DateTime,
+): ReserveInput {
+  return {
+    id,
+    tenantId,
+    taskId: request.taskId,
+    account: account.id,
+    provider: account.provider,
+    model: decision.model,
+    decision: decision.decision,
+    usd: decision.reserve.usd,
+    windows: decision.reserve.windows,
+    ttlMs: config.policy.policy.reservations.ttl.toMillis(),
+    request: raw,
+    guards: guardsFor(config, account, request, now),
+  };
 }
 
 /** What `fleet.reservation_settle` answers (what was freed, when it settled something). */
