@@ -47,6 +47,7 @@ const primary = {
     const account = values.shape === 'hot' ? 'acct-0' : `acct-${n % accounts}`;
     context.t0 = performance.now();
     context.reservationId = undefined;
+    context.account = account;
     return {
       ...req,
       body: JSON.stringify({
@@ -86,13 +87,25 @@ const release = {
   },
 };
 
+// The peer's release: give the consumed point back (see bench/server.mjs).
+const refund = {
+  method: 'POST',
+  path: '/bench/peer/refund',
+  headers,
+  setupRequest: (req, context) => ({ ...req, body: JSON.stringify({ account: context.account }) }),
+  onResponse: () => {
+    releases++;
+  },
+};
+const second = { gate: release, peer: refund }[values.route];
+
 const started = performance.now();
 const result = await autocannon({
   url: values.url,
   connections: Number(values.connections),
   duration: Number(values.seconds),
   pipelining: 1,
-  requests: values.route === 'gate' && values.release === 'yes' ? [primary, release] : [primary],
+  requests: second && values.release === 'yes' ? [primary, second] : [primary],
 });
 const elapsed = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);

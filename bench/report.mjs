@@ -50,7 +50,7 @@ function gateSection(r) {
     out.push(
       '### 2. The gate over HTTP on PostgreSQL, its ceilings and its peer',
       '',
-      `Command: \`pnpm bench --only gate\` (\`node bench/suites/gate.mjs --part=postgres\`). autocannon in a second process, 32 connections, ${r.seconds} s per measure, ${r.rounds} interleaved round(s), medians. ${r.accounts} api accounts with a ceiling far above what a run can reserve; each connection loops "gate, then release the reservation" (live reservations stay bounded, as in a fleet); gate figures are the gate requests alone. pgbench runs the reservation's one-row conditional \`UPDATE … SET reserved = reserved + x WHERE committed + reserved + x <= limit RETURNING\`.`,
+      `Command: \`pnpm bench --only gate\` (\`node bench/suites/gate.mjs --part=postgres\`). autocannon in a second process, 32 connections, ${r.seconds} s per measure, ${r.rounds} interleaved round(s), medians. ${r.accounts} api accounts with a ceiling far above what a run can reserve; each connection loops "gate, then release the reservation" (live reservations stay bounded, as in a fleet), and the peer's loops "consume, then refund the point" (the same cycle); gate and peer figures are the taking requests alone. pgbench runs the reservation's one-row conditional \`UPDATE … SET reserved = reserved + x WHERE committed + reserved + x <= limit RETURNING\`.`,
       '',
       '| measure | shape | req/s (median) | p50 ms | p99 ms |',
       '|---|---|---:|---:|---:|',

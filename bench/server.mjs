@@ -80,6 +80,12 @@ if (values.peer && values['database-url']) {
     const res = await limiter.consume(request.body.account, 1);
     return { ok: true, remaining: res.remainingPoints };
   });
+  // The peer's counterpart of a release: the load gives the point back, as the gate's load releases
+  // its reservation, so both run the same cycle (take, then give back) against the same database.
+  app.post('/bench/peer/refund', async (request) => {
+    const res = await limiter.reward(request.body.account, 1);
+    return { ok: true, remaining: res.remainingPoints };
+  });
 }
 
 const auth = { authorization: `Bearer ${token}` };
