@@ -7,7 +7,8 @@ import { accountSchema } from './account.js';
 import { authorizationSchema, type Authorization } from './authorization.js';
 import { activeAuthorizations } from './authorizations-active.js';
 import { dispatchRequestSchema } from './dispatch.js';
-import { LIMIT_PERCENT, windowHeadroom } from './headroom.js';
+import { LIMIT_PERCENT, windowHeadroom, type WindowHeadroom } from './headroom.js';
+import type { WindowSpec } from './window.js';
 import { policySchema } from './policy.js';
 import { dec } from './money.js';
 import { HOUR_MS } from './time.js';
@@ -110,17 +111,21 @@ const authorization = (a: Record<string, unknown>): Authorization =>
     ...a,
   });
 
-/** The routing score computed directly: the smallest exact headroom among the windows counting the model. */
-function exactScore(snap: AccountSnapshot, auths: readonly Authorization[], model: string): Decimal {
+/** Every paced window of an account, in name order, with its exact numbers computed directly. */
+function exactWindows(
+  snap: AccountSnapshot,
+  auths: readonly Authorization[],
+): { spec: WindowSpec; h: WindowHeadroom }[] {
   const auth = activeAuthorizations(
     auths,
     { account: snap.account.id, provider: snap.account.provider, taskClass: request.taskClass },
     NOW_MS,
   );
-  let score = LIMIT_PERCENT;
-  for (const spec of snap.account.windows) {
+  const out: { spec: WindowSpec; h: WindowHeadroom }[] = [];
+  const specs = [...snap.account.windows].sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const spec of specs) {
     const state = snap.windows.find((w) => w.name === spec.name);
-    if (!state || (spec.models && !spec.models.includes(model))) continue;
+    if (!state) continue;
     const h = windowHeadroom({
       spec,
       state,
@@ -131,9 +136,48 @@ function exactScore(snap: AccountSnapshot, auths: readonly Authorization[], mode
       authorizations: auth,
       bypass: false,
     });
-    if (h.headroomPercent.lt(score)) score = h.headroomPercent;
+    out.push({ spec, h });
+  }
+  return out;
+}
+
+const counts = (spec: WindowSpec, model: string) => !spec.models || spec.models.includes(model);
+
+/** The routing score computed directly: the smallest exact headroom among the windows counting the model. */
+function exactScore(snap: AccountSnapshot, auths: readonly Authorization[], model: string): Decimal {
+  let score = LIMIT_PERCENT;
+  for (const { spec, h } of exactWindows(snap, auths)) {
+    if (counts(spec, model) && h.headroomPercent.lt(score)) score = h.headroomPercent;
   }
   return score;
+}
+
+/** A provider-wide overspend authorization (when asked for) and a rapid one on each account that asks. */
+function authorizationsFor(gens: readonly AccountGen[], overspend: string | null): Authorization[] {
+  return [
+    ...(overspend !== null
+      ? [
+          authorization({
+            id: 'over',
+            kind: 'overspend',
+            amountUsd: overspend,
+            scope: { provider: 'anthropic' },
+          }),
+        ]
+      : []),
+    ...gens.flatMap((g, i) =>
+      g.rapid
+        ? [
+            authorization({
+              id: `rapid-${i}`,
+              kind: 'rapid',
+              multiplier: '1.5',
+              scope: { account: `acct-${i}` },
+            }),
+          ]
+        : [],
+    ),
+  ];
 }
 
 describe('ranking accounts', () => {
@@ -144,30 +188,7 @@ describe('ranking accounts', () => {
         fc.option(fc.constantFrom('0', '25', '12.34')),
         (gens, overspend) => {
           const accounts = gens.map((g, i) => build(`acct-${i}`, g));
-          const authorizations = [
-            ...(overspend !== null
-              ? [
-                  authorization({
-                    id: 'over',
-                    kind: 'overspend',
-                    amountUsd: overspend,
-                    scope: { provider: 'anthropic' },
-                  }),
-                ]
-              : []),
-            ...gens.flatMap((g, i) =>
-              g.rapid
-                ? [
-                    authorization({
-                      id: `rapid-${i}`,
-                      kind: 'rapid',
-                      multiplier: '1.5',
-                      scope: { account: `acct-${i}` },
-                    }),
-                  ]
-                : [],
-            ),
-          ];
+          const authorizations = authorizationsFor(gens, overspend);
           const snapshot: Snapshot = {
             tenantId: 't',
             accounts,
@@ -184,6 +205,74 @@ describe('ranking accounts', () => {
             .sort((a, b) => b.score.comparedTo(a.score));
           expect(Object.keys(step?.numbers ?? {})).toEqual(expected.map((e) => e.id));
           for (const e of expected) expect(step?.numbers?.[e.id]).toBe(e.score.toFixed(4));
+        },
+      ),
+      { numRuns: NUM_RUNS },
+    );
+  });
+});
+
+describe('the trace of a tested account', () => {
+  it('shows the exact numbers of its windows, their exact pass or fail, and the exact binding window', () => {
+    fc.assert(
+      fc.property(
+        accountArb,
+        fc.option(fc.constantFrom('0', '25', '12.34')),
+        fc.oneof(
+          fc.integer({ min: 0, max: 4_000 }).map((n) => ({ cents: n })),
+          // An estimate of exactly (or within a rounding of) a window's headroom: the boundary case.
+          fc.constantFrom('five-hour', 'weekly', 'weekly-opus').map((name) => ({ name })),
+        ),
+        (g, overspend, estimate) => {
+          const snap = build('acct-0', g);
+          const authorizations = authorizationsFor([g], overspend);
+          const windows = exactWindows(snap, authorizations);
+          let usd = dec(0);
+          if ('cents' in estimate) usd = dec(estimate.cents).div(100);
+          else {
+            const w = windows.find((x) => x.spec.name === estimate.name) ?? windows[0];
+            if (w) usd = w.h.headroomPercent.div(w.h.percentPerUsd);
+          }
+          const d = decide(
+            dispatchRequestSchema.parse({ ...request, account: 'acct-0', estimate: { usd: usd.toString() } }),
+            {
+              tenantId: 't',
+              accounts: [snap],
+              providers: { anthropic: { inflight: 0 } },
+              tenantInflight: 0,
+              authorizations,
+            },
+            policy,
+            NOW,
+          );
+          let best: { name: string; p: Decimal; room: Decimal } | undefined;
+          for (const { spec, h } of windows) {
+            const state = d.trace.find((s) => s.rule === 'window.state' && s.window === spec.name);
+            expect(state?.numbers).toMatchObject({
+              used: h.usedPercent.toString(),
+              reserved: h.reservedPercent.toString(),
+              ideal: h.idealPercent.toFixed(4),
+              burst: h.burstPercent.toFixed(4),
+              allowance: h.allowancePercent.isZero() ? '0' : h.allowancePercent.toFixed(4),
+              cap: h.capPercent.toFixed(4),
+              headroom: h.headroomPercent.toFixed(4),
+            });
+            if (!counts(spec, request.model)) continue;
+            const p = dec(usd.toString()).times(h.percentPerUsd);
+            const fits =
+              p.lte(h.headroomPercent) &&
+              (p.gt(0) || h.usedPercent.plus(h.reservedPercent).lte(h.capPercent));
+            const pace = d.trace.find((s) => s.rule === 'window.pace' && s.window === spec.name);
+            expect(pace?.outcome).toBe(fits ? 'pass' : 'fail');
+            const slack = h.headroomPercent.minus(p);
+            if (!best || slack.lt(best.room.minus(best.p)))
+              best = { name: spec.name, p, room: h.headroomPercent };
+          }
+          if (d.decision === 'allow' && best) {
+            expect(d.reason).toContain(
+              ` = ${best.p.toFixed(4)}% of ${best.name}, which has ${best.room.toFixed(4)}% headroom.`,
+            );
+          }
         },
       ),
       { numRuns: NUM_RUNS },

@@ -18,7 +18,11 @@ import {
 import {
   LIMIT_PERCENT,
   earliestFitMs,
+  windowAllowancePercent,
+  windowBurstPercent,
   windowHeadroom,
+  windowPercentPerUsd,
+  windowUsedPercent,
   type WindowHeadroom,
   type WindowHeadroomInput,
 } from './headroom.js';
@@ -53,12 +57,74 @@ interface PacedWindow {
   estimate?: HeadroomEstimate;
   /** The headroom as trace text, shared by every model tested against this window (set when traced). */
   headroom?: string;
+  /** The numbers the trace shows, once traced. */
+  text?: WindowText;
+}
+
+/** A tested window's numbers as the trace shows them (see {@link windowText}). */
+interface WindowText {
+  percentPerUsd: Decimal;
+  used: Decimal;
+  reserved: Decimal;
+  burst: Decimal;
+  allowance: Decimal;
+  ideal: string;
+  cap: string;
+  headroom: string;
 }
 
 /** A window's exact numbers, computed on first use. */
 function exact(w: PacedWindow): WindowHeadroom {
   w.h ??= windowHeadroom(w.input, w.period);
   return w.h;
+}
+
+/** The estimate of a window's headroom, computed on first use. */
+function estimateOf(w: PacedWindow): HeadroomEstimate {
+  w.estimate ??= headroomEstimate(w.input, w.period);
+  return w.estimate;
+}
+
+/**
+ * A tested window's numbers as the trace shows them: the inputs and the products that need no
+ * division as decimals, and the four-decimal text of the ideal line, the cap and the headroom from
+ * the estimate, or from the exact numbers where the estimate is too close to a rounding boundary.
+ */
+function windowText(w: PacedWindow): WindowText {
+  const { input, period } = w;
+  const e = estimateOf(w);
+  const percentPerUsd = windowPercentPerUsd(input.spec, input.state, input.defaultCapacityUsd);
+  const bound = e.bound ?? Number.NaN;
+  const ideal = e.ideal === undefined ? undefined : estimateToFixed4({ percent: e.ideal, error: bound });
+  const cap = e.cap === undefined ? undefined : estimateToFixed4({ percent: e.cap, error: bound });
+  const headroom = estimateToFixed4(e);
+  return {
+    percentPerUsd,
+    used: w.h?.usedPercent ?? windowUsedPercent(input.state, period.signalInWindow, percentPerUsd),
+    reserved: input.state?.reservedPercent ?? ZERO,
+    burst: windowBurstPercent(input.burst, period.resetMs - period.startMs),
+    allowance: w.h?.allowancePercent ?? windowAllowancePercent(input.authorizations, percentPerUsd),
+    ideal: ideal ?? pct(exact(w).idealPercent),
+    cap: cap ?? pct(exact(w).capPercent),
+    headroom: headroom ?? pct(exact(w).headroomPercent),
+  };
+}
+
+/**
+ * Whether a task of `p` % fits the window now (see `fitsWindow`): decided on the estimate when `p`
+ * is clear of the headroom by more than both errors, else on the exact numbers.
+ */
+function fitsNow(w: PacedWindow, p: Decimal): boolean {
+  const e = estimateOf(w);
+  const pn = p.toNumber();
+  // toNumber rounds to the nearest double.
+  const margin = e.error + Math.abs(pn) * 2 ** -50;
+  if (!w.h && p.gt(0)) {
+    if (pn < e.percent - margin) return true;
+    if (pn > e.percent + margin) return false;
+  }
+  const h = exact(w);
+  return p.lte(h.headroomPercent) && (p.gt(0) || h.usedPercent.plus(h.reservedPercent).lte(h.capPercent));
 }
 
 /**
@@ -345,8 +411,9 @@ class GateRun {
       });
     }
     for (const w of acct.windows) {
-      const h = exact(w);
-      w.headroom = pct(h.headroomPercent);
+      const t = windowText(w);
+      w.text = t;
+      w.headroom = t.headroom;
       this.trace.push({
         rule: 'window.state',
         outcome: 'info',
@@ -354,17 +421,17 @@ class GateRun {
         window: w.spec.name,
         numbers: {
           // Inputs are already short exact decimals; only computed values need rounding.
-          used: h.usedPercent.toString(),
-          reserved: h.reservedPercent.toString(),
-          ideal: pct(h.idealPercent),
-          burst: pct(h.burstPercent),
-          allowance: h.allowancePercent.isZero() ? '0' : pct(h.allowancePercent),
-          cap: pct(h.capPercent),
-          headroom: w.headroom,
-          start: iso(h.startMs),
-          resetAt: iso(h.resetMs),
-          confidence: h.confidence,
-          basis: h.basis,
+          used: t.used.toString(),
+          reserved: t.reserved.toString(),
+          ideal: t.ideal,
+          burst: pct(t.burst),
+          allowance: t.allowance.isZero() ? '0' : pct(t.allowance),
+          cap: t.cap,
+          headroom: t.headroom,
+          start: iso(w.period.startMs),
+          resetAt: iso(w.period.resetMs),
+          confidence: w.period.confidence,
+          basis: w.period.basis,
         },
       });
     }
@@ -476,22 +543,21 @@ class GateRun {
         percents.push(undefined);
         continue;
       }
-      const h = exact(w);
-      const p = usd.times(h.percentPerUsd);
+      const t = w.text ?? windowText(w);
+      const p = usd.times(t.percentPerUsd);
       percents.push(p);
-      const ok =
-        p.lte(h.headroomPercent) && (p.gt(0) || h.usedPercent.plus(h.reservedPercent).lte(h.capPercent));
+      const ok = fitsNow(w, p);
       this.step({
-        rule: h.bypass ? 'window.limit' : 'window.pace',
+        rule: w.input.bypass === true ? 'window.limit' : 'window.pace',
         outcome: ok ? 'pass' : 'fail',
         account: acct.id,
         model,
         window: w.spec.name,
-        numbers: { estimate: pct(p), headroom: w.headroom ?? pct(h.headroomPercent) },
+        numbers: { estimate: pct(p), headroom: t.headroom },
       });
       if (!ok && fits) {
         fits = false;
-        why = `${w.spec.name} window of ${acct.id} has ${pct(h.headroomPercent)}% headroom for a ${pct(p)}% task (used ${pct(h.usedPercent)}%, reserved ${pct(h.reservedPercent)}%, pace line ${pct(h.idealPercent)}% + burst ${pct(h.burstPercent)}%)`;
+        why = `${w.spec.name} window of ${acct.id} has ${t.headroom}% headroom for a ${pct(p)}% task (used ${pct(t.used)}%, reserved ${pct(t.reserved)}%, pace line ${t.ideal}% + burst ${pct(t.burst)}%)`;
       }
     }
     for (const c of ceilings) {
@@ -871,17 +937,40 @@ function refuse(run: GateRun, reason: string, c: CandidateEval | undefined): Dec
 
 /** The binding window in words: the counted window with the least headroom. */
 function tightest(c: CandidateEval): string {
-  let best: { name: string; room: Decimal; p: Decimal } | undefined;
+  const best = tightestByEstimate(c) ?? tightestExactly(c);
+  return best
+    ? ` = ${pct(best.p)}% of ${best.w.spec.name}, which has ${best.w.text?.headroom ?? pct(exact(best.w).headroomPercent)}% headroom`
+    : ' (no paced window; ceilings only)';
+}
+
+/** The binding window: the first counted one with the least slack left after this task, exactly. */
+function tightestExactly(c: CandidateEval): { w: PacedWindow; p: Decimal } | undefined {
+  let best: { w: PacedWindow; p: Decimal; slack: Decimal } | undefined;
   for (const [i, w] of c.acct.windows.entries()) {
     const p = c.percents[i];
     if (p === undefined) continue;
-    // The binding window is the one with the least slack left after this task.
-    const h = exact(w);
-    if (!best || h.headroomPercent.minus(p).lt(best.room.minus(best.p))) {
-      best = { name: w.spec.name, room: h.headroomPercent, p };
-    }
+    const slack = exact(w).headroomPercent.minus(p);
+    if (!best || slack.lt(best.slack)) best = { w, p, slack };
   }
-  return best
-    ? ` = ${pct(best.p)}% of ${best.name}, which has ${pct(best.room)}% headroom`
-    : ' (no paced window; ceilings only)';
+  return best;
+}
+
+/**
+ * {@link tightestExactly} from the estimates, or undefined (for the exact search) when two slacks
+ * are too close for the estimates to order.
+ */
+function tightestByEstimate(c: CandidateEval): { w: PacedWindow; p: Decimal } | null | undefined {
+  let best: { w: PacedWindow; p: Decimal; slack: number; error: number } | undefined;
+  for (const [i, w] of c.acct.windows.entries()) {
+    const p = c.percents[i];
+    if (p === undefined) continue;
+    const e = estimateOf(w);
+    const pn = p.toNumber();
+    // toNumber's rounding of p, and the subtraction's.
+    const error = e.error + (Math.abs(pn) + Math.abs(e.percent)) * 2 ** -50;
+    const slack = e.percent - pn;
+    if (!best || slack + error < best.slack - best.error) best = { w, p, slack, error };
+    else if (!(slack - error > best.slack + best.error)) return undefined;
+  }
+  return best ?? null;
 }

@@ -192,12 +192,34 @@ describe('the headroom estimate the gate ranks with', () => {
     );
   });
 
+  it('brackets the exact ideal line and cap within its bound, and prints them, when sure, as toFixed(4) does', () => {
+    fc.assert(
+      fc.property(inputArb, (input) => {
+        const h = windowHeadroom(input);
+        const e = headroomEstimate(input);
+        const bound = e.bound ?? Number.NaN;
+        for (const [exact, estimate] of [
+          [h.idealPercent, e.ideal],
+          [h.capPercent, e.cap],
+        ] as const) {
+          expect(estimate).toBeDefined();
+          const percent = estimate ?? Number.NaN;
+          expect(exact.minus(percent).abs().lte(bound)).toBe(true);
+          const text = estimateToFixed4({ percent, error: bound });
+          if (text !== undefined) expect(text).toBe(exact.toFixed(4));
+        }
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
   it('is unsure of the fourth decimal only within its error of a rounding boundary', () => {
     expect(estimateToFixed4({ percent: 12.34565, error: 1e-12 })).toBeUndefined();
     expect(estimateToFixed4({ percent: 12.34565, error: Number.NaN })).toBeUndefined();
     expect(estimateToFixed4({ percent: 12.3456, error: 1e-12 })).toBe('12.3456');
     expect(estimateToFixed4({ percent: 99.99996, error: 1e-12 })).toBe('100.0000');
     expect(estimateToFixed4({ percent: 0, error: 0 })).toBe('0.0000');
+    expect(estimateToFixed4({ percent: -1, error: 1e-12 })).toBeUndefined();
   });
 
   it('windows whose inputs are the same (equal values, other objects) have the same exact headroom, and are recognised as such', () => {

@@ -1,7 +1,6 @@
 import type { Decimal } from 'decimal.js';
-import { burstPercent } from './burst.js';
 import { ZERO } from './money.js';
-import { LIMIT_PERCENT, windowPercentPerUsd, type WindowHeadroomInput } from './headroom.js';
+import { windowBurstPercent, windowPercentPerUsd, type WindowHeadroomInput } from './headroom.js';
 import { currentWindowMs, type EffectiveWindowMs } from './window-schedule.js';
 
 /**
@@ -12,6 +11,12 @@ import { currentWindowMs, type EffectiveWindowMs } from './window-schedule.js';
 export interface HeadroomEstimate {
   percent: number;
   error: number;
+  /** The ideal line at now (`idealPercent`), within `bound`. */
+  ideal?: number;
+  /** How high usage may go now (`capPercent`), within `bound`. */
+  cap?: number;
+  /** The error bound of `ideal` and `cap` (never 0). */
+  bound?: number;
 }
 
 // The float computation below takes about a dozen roundings of at most 2^-53 relative each, every
@@ -59,21 +64,9 @@ function idealAt(
   return v > 100 ? 100 : v;
 }
 
-const burstMemo = new WeakMap<WindowHeadroomInput['burst'], Map<number, number>>();
-/** B in doubles, memoised like the decimal B of `windowHeadroom` (same setting, same period length). */
+/** B in doubles: the decimal B of `windowHeadroom` (memoised there), converted (memoised here). */
 function burstNumber(burst: WindowHeadroomInput['burst'], periodMs: number): number {
-  let m = burstMemo.get(burst);
-  if (!m) {
-    m = new Map();
-    burstMemo.set(burst, m);
-  }
-  let v = m.get(periodMs);
-  if (v === undefined) {
-    v = num(burstPercent(burst, LIMIT_PERCENT, periodMs));
-    if (m.size > 64) m.clear();
-    m.set(periodMs, v);
-  }
-  return v;
+  return num(windowBurstPercent(burst, periodMs));
 }
 
 /**
@@ -110,15 +103,17 @@ export function headroomEstimate(input: WindowHeadroomInput, window?: EffectiveW
     Math.abs(base);
   const error = magnitude * ERROR_PER_MAGNITUDE;
   // Usage certainly past the cap: the decimal headroom is exactly 0, as is this one.
-  if (room < -error) return { percent: 0, error: 0 };
-  return { percent: room > 0 ? room : 0, error };
+  if (room < -error) return { percent: 0, error: 0, ideal, cap, bound: error };
+  return { percent: room > 0 ? room : 0, error, ideal, cap, bound: error };
 }
 
 /**
  * The estimate rounded half-up to four decimals as text, exactly as `Decimal#toFixed(4)` prints the
  * exact headroom, or undefined when the estimate is too close to a rounding boundary to be sure.
  */
-export function estimateToFixed4(e: HeadroomEstimate): string | undefined {
+export function estimateToFixed4(e: Pick<HeadroomEstimate, 'percent' | 'error'>): string | undefined {
+  // The text below is built for numbers ≥ 0 (every percentage printed this way is).
+  if (!(e.percent >= 0)) return undefined;
   const scaled = e.percent * 10_000;
   // Scaling adds one more rounding of the product.
   const tolerance = e.error * 10_000 + scaled * 2 ** -50;

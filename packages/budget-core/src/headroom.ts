@@ -79,7 +79,7 @@ const perUsdMemo = new WeakMap<Decimal, Decimal>();
 const burstMemo = new WeakMap<Burst, Map<number, Decimal>>();
 
 /** B for a period, memoised per burst setting and period length (both recur across calls). */
-function burstFor(burst: Burst, periodMs: number): Decimal {
+export function windowBurstPercent(burst: Burst, periodMs: number): Decimal {
   let m = burstMemo.get(burst);
   if (!m) {
     m = new Map();
@@ -92,6 +92,31 @@ function burstFor(burst: Burst, periodMs: number): Decimal {
     m.set(periodMs, v);
   }
   return v;
+}
+
+/**
+ * U: the signal's used % when it belongs to the current period (else 0), plus the unsignaled spend
+ * converted at `percentPerUsd`.
+ */
+export function windowUsedPercent(
+  state: WindowState | undefined,
+  signalInWindow: boolean,
+  percentPerUsd: Decimal,
+): Decimal {
+  const used = state && signalInWindow ? state.usedPercent : ZERO;
+  if (state?.unsignaledUsd && !state.unsignaledUsd.isZero())
+    return used.plus(state.unsignaledUsd.times(percentPerUsd));
+  return used;
+}
+
+/** The overspend authorizations in force, in percentage points of a window. */
+export function windowAllowancePercent(
+  authorizations: ActiveAuthorizations | undefined,
+  percentPerUsd: Decimal,
+): Decimal {
+  return authorizations && !authorizations.overspendUsd.isZero()
+    ? authorizations.overspendUsd.times(percentPerUsd)
+    : ZERO;
 }
 
 /**
@@ -139,8 +164,7 @@ export function windowHeadroom(input: WindowHeadroomInput, window?: EffectiveWin
   const { spec, state, nowMs } = input;
   const w = window ?? currentWindowMs(spec, input.timezone, state, nowMs);
   const ppu = windowPercentPerUsd(spec, state, input.defaultCapacityUsd);
-  let used = state && w.signalInWindow ? state.usedPercent : ZERO;
-  if (state?.unsignaledUsd && !state.unsignaledUsd.isZero()) used = used.plus(state.unsignaledUsd.times(ppu));
+  const used = windowUsedPercent(state, w.signalInWindow, ppu);
   const reserved = state?.reservedPercent ?? ZERO;
   const auth = input.authorizations;
   const rapid = auth?.rapid;
@@ -153,8 +177,8 @@ export function windowHeadroom(input: WindowHeadroomInput, window?: EffectiveWin
         : state.usedPercent
       : ZERO;
   const ideal = idealPercentAt(LIMIT_PERCENT, w.startMs, w.resetMs, nowMs, rapid, base);
-  const burst = burstFor(input.burst, w.resetMs - w.startMs);
-  const allowance = auth && !auth.overspendUsd.isZero() ? auth.overspendUsd.times(ppu) : ZERO;
+  const burst = windowBurstPercent(input.burst, w.resetMs - w.startMs);
+  const allowance = windowAllowancePercent(auth, ppu);
   const bypass = input.bypass === true;
   let cap = bypass
     ? LIMIT_PERCENT
