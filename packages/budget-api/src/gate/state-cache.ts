@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { dec, maxDec, ZERO } from '@mosaic/budget-core';
 import type { HoldRef } from '../db/schema.js';
 import { instant } from '../register/wire.js';
@@ -46,7 +47,7 @@ export class GateStates {
       this.entries.delete(tenantId);
       return undefined;
     }
-    return { ...entry.state, now: entry.state.now.plus({ milliseconds: age }) };
+    return { ...entry.state, now: DateTime.fromMillis(entry.state.now.toMillis() + age, { zone: 'utc' }) };
   }
 
   /** Holds a state just read (without what one task holds: that is asked again per task). */

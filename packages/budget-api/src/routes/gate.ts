@@ -35,7 +35,9 @@ export const gateRoutes: FastifyPluginAsyncZod = (app) => {
     {
       config: { scope: 'gate', confirmsToken: true },
       preValidation: (request, _reply, done) => {
-        request.rawBody = structuredClone(request.body);
+        // The body as sent, kept for the reservation row. No copy: zod's parse builds its output as new
+        // objects and never changes its input (a structured clone here cost 6% of the gate's CPU).
+        request.rawBody = request.body;
         done();
       },
       schema: {
