@@ -1,0 +1,98 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, ROOT, ensureBuilt, mosaic } from '../../test-support/cli-process.js';
+
+// About 3,000 usage entries: more than one batch of the importer, so a kill can land between commits.
+const CORPUS_MB = '12';
+// Starting PGlite, importing and reporting several times on the shared 2-core machine.
+const TIMEOUT_MS = 600_000;
+
+const tmp = mkdtempSync(join(tmpdir(), 'mosaic-import-crash-'));
+const logs = join(tmp, 'logs');
+
+function envFor(name: string): NodeJS.ProcessEnv {
+  return { HOME: tmp, MOSAIC_BUDGET_STATE_DIR: join(tmp, `${name}-state`), MOSAIC_BUDGET_HOST: 'h' };
+}
+
+const setArgs = [
+  'set',
+  '--account',
+  'max-a',
+  '--provider',
+  'anthropic',
+  '--kind',
+  'subscription',
+  '--models',
+  'claude-opus-4,claude-sonnet-4,claude-haiku-4',
+];
+const importArgs = ['--json', 'import', 'claude-code', '--account', 'max-a', '--path', logs];
+const reportArgs = ['--json', 'report', '--group-by', 'day,model', '--timezone', 'UTC'];
+
+/** Starts an import and SIGKILLs it as soon as its first batch is committed (its state appears). */
+function importKilledAfterFirstCommit(dataDir: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, 'budget', '--data-dir', dataDir, ...importArgs], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, NO_COLOR: '1', ...env },
+      stdio: 'ignore',
+    });
+    const stateDir = join(env.MOSAIC_BUDGET_STATE_DIR as string, 'import-state');
+    let killed = false;
+    const poll = setInterval(() => {
+      if (existsSync(stateDir) && readdirSync(stateDir).some((f) => f.endsWith('.json'))) {
+        killed = child.kill('SIGKILL');
+        clearInterval(poll);
+      }
+    }, 5);
+    child.on('exit', () => {
+      clearInterval(poll);
+      resolve(killed);
+    });
+  });
+}
+
+beforeAll(async () => {
+  await ensureBuilt();
+  execFileSync(process.execPath, [
+    join(ROOT, 'bench/gen-transcripts.mjs'),
+    '--out',
+    logs,
+    '--mb',
+    CORPUS_MB,
+    '--seed',
+    '3',
+  ]);
+}, TIMEOUT_MS);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('an import killed mid-way', () => {
+  it(
+    'loses nothing and counts nothing twice once run again: the ledger equals an uninterrupted import',
+    async () => {
+      const clean = join(tmp, 'clean');
+      expect((await mosaic(['--data-dir', clean, ...setArgs], envFor('clean'))).code).toBe(0);
+      const whole = await mosaic(['--data-dir', clean, ...importArgs], envFor('clean'));
+      expect(whole.code).toBe(0);
+      const entries = (JSON.parse(whole.stdout) as { entries: number }).entries;
+
+      const crashed = join(tmp, 'crashed');
+      expect((await mosaic(['--data-dir', crashed, ...setArgs], envFor('crashed'))).code).toBe(0);
+      expect(await importKilledAfterFirstCommit(crashed, envFor('crashed'))).toBe(true);
+      const resumed = await mosaic(['--data-dir', crashed, ...importArgs], envFor('crashed'));
+      expect(resumed.code).toBe(0);
+      const r = JSON.parse(resumed.stdout) as { inserted: number; entries: number };
+      // The resumed run wrote what the killed one had not, and nothing it had.
+      expect(r.inserted).toBeLessThan(entries);
+
+      const want = await mosaic(['--data-dir', clean, ...reportArgs], envFor('clean'));
+      const got = await mosaic(['--data-dir', crashed, ...reportArgs], envFor('crashed'));
+      const rows = (text: string): unknown => (JSON.parse(text) as { rows: unknown }).rows;
+      expect(rows(got.stdout)).toEqual(rows(want.stdout));
+      expect(rows(want.stdout)).not.toEqual([]);
+    },
+    TIMEOUT_MS,
+  );
+});
