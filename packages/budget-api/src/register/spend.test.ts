@@ -192,4 +192,25 @@ describeOnBackends('ingestSpend', (env) => {
       .executeTakeFirstOrThrow();
     expect(numeric(row.unsignaled_usd).toString()).toBe('1.25');
   });
+
+  it('sees an account created or changed since the previous batch', async () => {
+    const { database } = env();
+    const db = database.db;
+    const tenant = `t-accounts-${Date.now()}`;
+    await sql`insert into fleet.tenants (id) values (${tenant})`.execute(db);
+    await putAccount(db, tenant, accountSchema.parse(apiAccount('first')), 'test');
+    await ingestSpend(db, tenant, [spendRecordSchema.parse(spend('a1', '1', { account: 'first' }))]);
+    await expect(
+      ingestSpend(db, tenant, [spendRecordSchema.parse(spend('a2', '1', { account: 'later' }))]),
+    ).rejects.toMatchObject({ code: 'BUDGET_ERR_UNKNOWN_ACCOUNT' });
+    await putAccount(db, tenant, accountSchema.parse(apiAccount('later')), 'test');
+    const created = await ingestSpend(db, tenant, [
+      spendRecordSchema.parse(spend('a2', '1', { account: 'later' })),
+    ]);
+    expect(created.inserted).toBe(1);
+    await putAccount(db, tenant, accountSchema.parse({ ...apiAccount('first'), provider: 'openai' }), 'test');
+    await expect(
+      ingestSpend(db, tenant, [spendRecordSchema.parse(spend('a3', '1', { account: 'first' }))]),
+    ).rejects.toMatchObject({ code: 'BUDGET_ERR_UNKNOWN_ACCOUNT' });
+  });
 });

@@ -6,6 +6,7 @@ import type { FleetDatabase } from '../db/schema.js';
 import type { FleetDb } from '../db/database.js';
 import { BudgetApiError, type ProblemIssue } from '../errors.js';
 import { listAccounts } from './accounts.js';
+import { readConfigVersion } from './config-version.js';
 import { periodAt } from './periods.js';
 import { applyTotals, totalKeysFor, type TotalDelta } from './totals.js';
 import { instant } from './wire.js';
@@ -75,6 +76,28 @@ function fail(
   );
 }
 
+// Accounts change rarely, and every change moves the tenant's configuration version in the same
+// transaction (bumpConfigVersion), so a batch reads that one indexed row instead of reading and
+// parsing every account and window again; a moved version reloads, so nothing stale is ever used.
+// Keyed by database handle, then tenant: bounded by the tenants a replica serves.
+const accountCache = new WeakMap<FleetDb, Map<string, { version: number; accounts: Map<string, Account> }>>();
+
+async function accountsOf(db: FleetDb, tenantId: string): Promise<Map<string, Account>> {
+  const version = await readConfigVersion(db, tenantId);
+  let perTenant = accountCache.get(db);
+  if (!perTenant) {
+    perTenant = new Map();
+    accountCache.set(db, perTenant);
+  }
+  const held = perTenant.get(tenantId);
+  if (held && held.version === version) return held.accounts;
+  // Read after the version: a change committed in between is cached under the older version and
+  // reloaded by the next batch, never the other way round.
+  const accounts = new Map((await listAccounts(db, tenantId)).map((a) => [a.id, a]));
+  perTenant.set(tenantId, { version, accounts });
+  return accounts;
+}
+
 /**
  * Appends spend records to the ledger and their amounts to the running totals, all in one
  * transaction: the whole batch or nothing. A key already held with the same content is a duplicate
@@ -86,7 +109,7 @@ export async function ingestSpend(
   records: SpendRecord[],
   extras: LedgerExtras = {},
 ): Promise<SpendResult> {
-  const accounts = new Map((await listAccounts(db, tenantId)).map((a) => [a.id, a]));
+  const accounts = await accountsOf(db, tenantId);
   const issues: ProblemIssue[] = [];
   for (const [i, r] of records.entries()) {
     if (r.tenantId !== undefined && r.tenantId !== tenantId) {
