@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+import type { EstimatorCell } from '@mosaic/budget-core';
 
 // NUMERIC and BIGINT arrive as strings from pg (and as strings or numbers from PGlite); they are
 // written as strings so no binary float ever touches money.
@@ -209,6 +210,15 @@ export interface GateDecisionsTable {
   created_at: TimestampDefault;
 }
 
+/** `fleet.estimator_cells`: the core's estimator cell per (tenant, task class, model). */
+export interface EstimatorCellsTable {
+  tenant_id: string;
+  task_class: string;
+  model: string;
+  cell: JSONColumnType<EstimatorCell>;
+  updated_at: TimestampDefault;
+}
+
 /** The whole `fleet` schema as kysely sees it (tables are addressed as `fleet.<name>`). */
 export interface FleetDatabase {
   'fleet.tenants': TenantsTable;
@@ -225,4 +235,5 @@ export interface FleetDatabase {
   'fleet.reservations': ReservationsTable;
   'fleet.queue_entries': QueueEntriesTable;
   'fleet.gate_decisions': GateDecisionsTable;
+  'fleet.estimator_cells': EstimatorCellsTable;
 }

@@ -45,6 +45,8 @@ import { isRetryableTxError, isUniqueViolation } from './retry.js';
 import { ReserveBatcher } from './batcher.js';
 import { GateStates, type HeldChange } from './state-cache.js';
 import { FailOpenLedger } from './fail-open.js';
+import { withLearntEstimate, withStep } from './learnt.js';
+import { learnActual } from '../register/estimates.js';
 import { isDatabaseDown } from '../db/errors.js';
 
 // How often a reservation that lost a race is decided again before the caller is told to retry.
@@ -162,7 +164,11 @@ export class GateService {
       const now = state.now;
       const snapshot = snapshotFrom(state, config, now);
       const policy = config.policy.policy;
-      const decision = decide(request, snapshot, policy, now, priceTable(policy));
+      const learnt = withLearntEstimate(request, state.estimator, policy);
+      const decision = withStep(
+        decide(learnt.request, snapshot, policy, now, priceTable(policy)),
+        learnt.step,
+      );
       if (held && decision.decision !== 'allow') {
         // Only an allow is trusted to a held state; anything else is decided again on a fresh read,
         // so staleness never queues, downgrades or refuses work that fits.
@@ -449,6 +455,14 @@ export class GateService {
         },
       );
       written = result.written;
+      // History corrects the estimates: the task's actual size is learnt for its class and model,
+      // scored against the estimate its orchestrator gave.
+      await learnActual(trx, tenantId, config.policy.policy, {
+        taskClass: req.taskClass,
+        model: r.model,
+        tokens: actual.inputTokens + actual.outputTokens + actual.cacheReadTokens + actual.cacheWriteTokens,
+        ...(req.estimate?.tokens !== undefined ? { estimatedTokens: req.estimate.tokens } : {}),
+      });
       return {
         reservationId: id,
         status: 'committed',
@@ -600,7 +614,11 @@ export class GateService {
       const now = state.now;
       const snapshot = snapshotFrom(state, config, now);
       const policy = config.policy.policy;
-      const decision = decide(request, snapshot, policy, now, priceTable(policy));
+      const learnt = withLearntEstimate(request, state.estimator, policy);
+      const decision = withStep(
+        decide(learnt.request, snapshot, policy, now, priceTable(policy)),
+        learnt.step,
+      );
       const answer = decisionToWire(decision);
       if (decision.decision === 'queue') {
         await trx

@@ -7,6 +7,8 @@ import {
   signalUpperBoundPercent,
   type Account,
   type AccountSnapshot,
+  type EstimatorCell,
+  type EstimatorState,
   type Ceiling,
   type Confidence,
   type PeriodTotals,
@@ -17,6 +19,7 @@ import type { FleetDatabase } from '../db/schema.js';
 import { BudgetApiError } from '../errors.js';
 import type { TenantConfig } from '../register/config-cache.js';
 import { periodAt } from '../register/periods.js';
+import { estimatorFromRows } from '../register/estimates.js';
 import { instant, numeric } from '../register/wire.js';
 
 /**
@@ -104,6 +107,8 @@ export interface GateState {
   inflight: Inflight;
   /** Running totals of the periods in force, by {@link totalsKey}. */
   totals: Map<string, HeldTotals>;
+  /** What the tenant has learnt about task sizes (a commit drops a held state, so it stays current). */
+  estimator: EstimatorState;
 }
 
 /**
@@ -131,6 +136,7 @@ export async function readGateState(
     states: StateRow[];
     inflight: InflightRow[];
     totals: TotalsRow[];
+    cells: { task_class: string; model: string; cell: EstimatorCell }[];
   }>`
     select now() as now,
       coalesce((select config_version from fleet.tenants where id = ${tenantId}), 0) as v,
@@ -162,7 +168,9 @@ export async function readGateState(
       (select coalesce(json_agg(x), '[]') from (
          select scope, key, period, period_start, committed_usd::text as committed_usd,
                 reserved_usd::text as reserved_usd
-           from fleet.period_totals where tenant_id = ${tenantId} and period_end > now()) x) as totals
+           from fleet.period_totals where tenant_id = ${tenantId} and period_end > now()) x) as totals,
+      (select coalesce(json_agg(x), '[]') from (
+         select task_class, model, cell from fleet.estimator_cells where tenant_id = ${tenantId}) x) as cells
   `.execute(db);
   const row = result.rows[0];
   if (!row) throw new Error('the gate state query returned no row');
@@ -175,6 +183,7 @@ export async function readGateState(
     windows: parseWindows(row.states),
     inflight: parseInflight(row.inflight),
     totals: parseTotals(row.totals),
+    estimator: estimatorFromRows(row.cells),
   };
 }
 

@@ -37,6 +37,7 @@ function state(): GateState {
     totals: new Map([
       [totalsKey('account', 'a', 'P1D', startMs), { committedUsd: dec(2), reservedUsd: dec('0.25') }],
     ]),
+    estimator: { version: 1, cells: {} },
   };
 }
 

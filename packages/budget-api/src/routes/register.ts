@@ -19,6 +19,7 @@ import { ingestSignals, MAX_SIGNAL_BATCH, setReset } from '../register/signals.j
 import { accountToWire, listAccounts, putAccount } from '../register/accounts.js';
 import { currentPolicy, policyHistory, putPolicy } from '../register/policy.js';
 import { addAuthorization, listAuthorizations, revokeAuthorization } from '../register/authorizations.js';
+import { listEstimates } from '../register/estimates.js';
 import { listLedger } from '../register/ledger.js';
 import { spendReport } from '../register/report.js';
 import { paceReport } from '../register/pace.js';
@@ -289,6 +290,23 @@ export const registerRoutes: FastifyPluginAsyncZod = (app) => {
       },
     },
     async (request) => listLedger(app.database.db, request.principal.tenantId, request.query),
+  );
+
+  app.get(
+    '/v1/estimates',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['register'],
+        summary:
+          'What has been learnt about task sizes per task class and model: central estimate, the P90 the gate reserves, and the error of past estimates',
+      },
+    },
+    async (request) => {
+      const tenantId = request.principal.tenantId;
+      const config = await app.configCache.get(tenantId);
+      return { estimates: await listEstimates(app.database.db, tenantId, config.policy.policy) };
+    },
   );
 
   app.get(

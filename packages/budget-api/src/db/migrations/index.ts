@@ -3,6 +3,7 @@ import { registerMigration } from './0001-register.js';
 import { gateMigration } from './0002-gate.js';
 import { reserveFunctionMigration } from './0003-reserve-function.js';
 import { settleFunctionMigration } from './0004-settle-function.js';
+import { estimatorMigration } from './0005-estimator.js';
 
 /** Every migration, in order; names are stable forever (the migrator records them). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -10,6 +11,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0002-gate': gateMigration,
   '0003-reserve-function': reserveFunctionMigration,
   '0004-settle-function': settleFunctionMigration,
+  '0005-estimator': estimatorMigration,
 };
 
 /** Migrations live in code, so the built dist carries them and no file system lookup can miss one. */
