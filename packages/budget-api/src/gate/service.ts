@@ -38,11 +38,13 @@ import {
   type ReserveAudit,
   type ReserveChecks,
   type ReserveInput,
+  type ReserveOutcome,
+  type ReservePayload,
   type HeldReservation,
 } from './reserve.js';
 import { decisionToWire, type GateAnswer } from './wire.js';
 import { isRetryableTxError, isUniqueViolation } from './retry.js';
-import { ReserveBatcher } from './batcher.js';
+import { reserveGroup, settleGroup, type GroupCommit, type SettlePayload } from './batcher.js';
 import { GateStates, type HeldChange } from './state-cache.js';
 import { FailOpenLedger } from './fail-open.js';
 import { withLearntEstimate, withStep } from './learnt.js';
@@ -95,7 +97,8 @@ export class GateService {
   private readonly again = new Set<string>();
   private readonly events = new EventEmitter();
   private log: FastifyBaseLogger | undefined;
-  private readonly batcher: ReserveBatcher;
+  private readonly reserves: GroupCommit<ReservePayload, ReserveOutcome>;
+  private readonly settles: GroupCommit<SettlePayload, SettleOutcome>;
   private readonly states = new GateStates();
   private readonly failOpen = new FailOpenLedger();
 
@@ -104,7 +107,8 @@ export class GateService {
     private readonly configs: ConfigCache,
   ) {
     this.events.setMaxListeners(0);
-    this.batcher = new ReserveBatcher(db);
+    this.reserves = reserveGroup(db);
+    this.settles = settleGroup<SettleOutcome>(db);
   }
 
   /**
@@ -241,7 +245,7 @@ export class GateService {
       // replica (group commit): reservation, audit row, limits and window %.
       const input = reserveInput(id, tenantId, config, account, request, decision, raw, now);
       const payload = reservePayload(input, auditOf(answer), checks);
-      const { expiresAt } = settleOutcome(await this.batcher.submit(payload));
+      const { expiresAt } = settleOutcome(await this.reserves.submit(payload));
       answer.expiresAt = expiresAt;
       this.states.reserved(tenantId, {
         account: account.id,
@@ -505,28 +509,21 @@ export class GateService {
     to: 'released' | 'expired',
     tokenId?: string,
   ): Promise<SettleAnswer> {
-    const token = tokenId ?? null;
-    try {
-      // The token's row is re-read in the same statement (the auth hook may have taken it from this
-      // replica's cache): a revoked token settles nothing, and CASE never calls the function for it.
-      const result = await sql<{ s: SettleAnswer | null }>`
-        select case when ${token}::text is null
-                      or exists (select 1 from fleet.api_tokens
-                                  where id = ${token} and revoked_at is null)
-                    then fleet.reservation_settle(${tenantId ?? null}, ${id}, ${to}) end as s
-      `.execute(this.db);
-      const answer = result.rows[0]?.s;
-      if (answer === null && token !== null) throw revokedToken();
-      if (!answer) throw new Error('fleet.reservation_settle returned no row');
-      return answer;
-    } catch (error) {
-      const code = (error as { code?: unknown } | null)?.code;
-      if (code === 'MB404') throw new BudgetApiError('BUDGET_ERR_NOT_FOUND', `no reservation "${id}"`);
-      if (code === 'MB409') {
-        throw new BudgetApiError('BUDGET_ERR_RESERVATION_STATE', `reservation "${id}" is already committed`);
-      }
-      throw error;
+    // One statement shared with this replica's concurrent releases (group commit); the token's row is
+    // re-read in it (the auth hook may have taken it from this replica's cache).
+    const answer = await this.settles.submit({
+      tenant: tenantId ?? null,
+      id,
+      to,
+      ...(tokenId !== undefined ? { tokenId } : {}),
+    });
+    if (answer.ok) return answer;
+    if (answer.code === 'MB401') throw revokedToken();
+    if (answer.code === 'MB404') throw new BudgetApiError('BUDGET_ERR_NOT_FOUND', `no reservation "${id}"`);
+    if (answer.code === 'MB409') {
+      throw new BudgetApiError('BUDGET_ERR_RESERVATION_STATE', `reservation "${id}" is already committed`);
     }
+    throw new Error(`fleet.reservation_settle_batch answered ${answer.code}: ${answer.message}`);
   }
 
   /** Expires reservations past their TTL (database clock) and queue entries past their deadline. */
@@ -892,6 +889,9 @@ interface SettleAnswer extends HeldChange {
   settled: boolean;
   waiting: boolean;
 }
+
+/** What `fleet.reservation_settle_batch` answers for one entry. */
+type SettleOutcome = (SettleAnswer & { ok: true }) | { ok: false; code: string; message: string };
 
 /** The audit row of an answer, as the one-statement reservation writes it. */
 function auditOf(a: GateAnswer): ReserveAudit {

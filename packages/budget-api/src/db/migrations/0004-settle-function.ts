@@ -55,12 +55,64 @@ begin
 end
 $fn$`;
 
-/** The one-statement release and expiry of a reservation (see {@link SETTLE}). */
+/**
+ * `fleet.reservation_settle_batch(ps jsonb)`: the group commit of releases — several concurrent
+ * settlements (`[{tenant, id, to, tokenId?}]`) in one statement and one commit. Every row the batch
+ * will change is locked first in the global order all writers use (reservation rows by id, then running
+ * totals, then window rows), so batches on different replicas cannot deadlock; then each entry runs in
+ * its own subtransaction and is answered alone: the settle answer, or `{ok: false, code, message}` for an
+ * unknown reservation (`MB404`), a committed one (`MB409`) or a revoked token (`MB401`).
+ */
+const SETTLE_BATCH = `
+create or replace function fleet.reservation_settle_batch(ps jsonb) returns jsonb
+language plpgsql as $fn$
+declare
+  p jsonb;
+  answers jsonb := '[]'::jsonb;
+  answer jsonb;
+begin
+  perform 1 from fleet.reservations r
+    where r.id in (select e->>'id' from jsonb_array_elements(ps) e)
+    order by r.id for update;
+  perform 1 from fleet.period_totals pt
+    where (pt.tenant_id, pt.scope, pt.key, pt.period, pt.period_start) in (
+      select r.tenant_id, h->>'scope', h->>'key', h->>'period', (h->>'periodStart')::timestamptz
+        from fleet.reservations r, jsonb_array_elements(r.holds) h
+       where r.id in (select e->>'id' from jsonb_array_elements(ps) e) and r.status = 'live')
+    order by pt.tenant_id, pt.scope, pt.key, pt.period, pt.period_start for update;
+  perform 1 from fleet.window_state w
+    where (w.tenant_id, w.account_id, w.window_name) in (
+      select r.tenant_id, r.account_id, h->>'window'
+        from fleet.reservations r, jsonb_array_elements(r.windows) h
+       where r.id in (select e->>'id' from jsonb_array_elements(ps) e) and r.status = 'live')
+    order by w.tenant_id, w.account_id, w.window_name for update;
+
+  for p in select value from jsonb_array_elements(ps) loop
+    begin
+      if p ? 'tokenId' and not exists (select 1 from fleet.api_tokens
+          where id = p->>'tokenId' and revoked_at is null) then
+        raise exception 'the token is unknown or revoked' using errcode = 'MB401';
+      end if;
+      answer := fleet.reservation_settle(p->>'tenant', p->>'id', p->>'to');
+      answers := answers || jsonb_build_array(answer || jsonb_build_object('ok', true));
+    exception
+      when sqlstate 'MB404' or sqlstate 'MB409' or sqlstate 'MB401' then
+        answers := answers || jsonb_build_array(
+          jsonb_build_object('ok', false, 'code', sqlstate, 'message', sqlerrm));
+    end;
+  end loop;
+  return answers;
+end
+$fn$`;
+
+/** The one-statement release and expiry of a reservation (see {@link SETTLE}, {@link SETTLE_BATCH}). */
 export const settleFunctionMigration: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
     await sql.raw(SETTLE).execute(db);
+    await sql.raw(SETTLE_BATCH).execute(db);
   },
   async down(db: Kysely<unknown>): Promise<void> {
+    await sql.raw('drop function if exists fleet.reservation_settle_batch(jsonb)').execute(db);
     await sql.raw('drop function if exists fleet.reservation_settle(text, text, text)').execute(db);
   },
 };
