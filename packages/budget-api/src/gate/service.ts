@@ -23,7 +23,14 @@ import { BudgetApiError } from '../errors.js';
 import { Metrics } from '../metrics.js';
 import { contentHash, insertLedgerRows } from '../register/spend.js';
 import { instant, iso, isoOf, numeric } from '../register/wire.js';
-import { databaseNow, readGateState, revokedToken, snapshotFrom, type GateState } from './snapshot.js';
+import {
+  databaseNow,
+  readGateState,
+  revokedToken,
+  snapshotFrom,
+  SnapshotPlans,
+  type GateState,
+} from './snapshot.js';
 import { guardsFor } from './guards.js';
 import {
   releaseWindows,
@@ -101,6 +108,7 @@ export class GateService {
   private readonly settles: GroupCommit<SettlePayload, SettleOutcome>;
   private readonly states = new GateStates();
   private readonly failOpen = new FailOpenLedger();
+  private readonly plans = new SnapshotPlans();
 
   constructor(
     private readonly db: FleetDb,
@@ -166,7 +174,7 @@ export class GateService {
       mustRead = false;
       const config = await this.configs.at(tenantId, state.version);
       const now = state.now;
-      const snapshot = snapshotFrom(state, config, now);
+      const snapshot = snapshotFrom(state, config, now, this.plans.for(config, now));
       const policy = config.policy.policy;
       const learnt = withLearntEstimate(request, state.estimator, policy);
       const decision = withStep(
@@ -609,7 +617,7 @@ export class GateService {
       const request = dispatchRequestSchema.parse(entry.request);
       const state = await readGateState(trx, tenantId);
       const now = state.now;
-      const snapshot = snapshotFrom(state, config, now);
+      const snapshot = snapshotFrom(state, config, now, this.plans.for(config, now));
       const policy = config.policy.policy;
       const learnt = withLearntEstimate(request, state.estimator, policy);
       const decision = withStep(
