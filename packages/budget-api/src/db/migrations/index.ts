@@ -4,6 +4,7 @@ import { gateMigration } from './0002-gate.js';
 import { reserveFunctionMigration } from './0003-reserve-function.js';
 import { settleFunctionMigration } from './0004-settle-function.js';
 import { estimatorMigration } from './0005-estimator.js';
+import { rowLocksMigration } from './0006-row-locks.js';
 
 /** Every migration, in order; names are stable forever (the migrator records them). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -12,6 +13,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003-reserve-function': reserveFunctionMigration,
   '0004-settle-function': settleFunctionMigration,
   '0005-estimator': estimatorMigration,
+  '0006-row-locks': rowLocksMigration,
 };
 
 /** Migrations live in code, so the built dist carries them and no file system lookup can miss one. */
