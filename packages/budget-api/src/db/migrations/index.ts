@@ -5,6 +5,7 @@ import { reserveFunctionMigration } from './0003-reserve-function.js';
 import { settleFunctionMigration } from './0004-settle-function.js';
 import { estimatorMigration } from './0005-estimator.js';
 import { rowLocksMigration } from './0006-row-locks.js';
+import { fillFactorMigration } from './0007-fillfactor.js';
 
 /** Every migration, in order; names are stable forever (the migrator records them). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +15,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004-settle-function': settleFunctionMigration,
   '0005-estimator': estimatorMigration,
   '0006-row-locks': rowLocksMigration,
+  '0007-fillfactor': fillFactorMigration,
 };
 
 /** Migrations live in code, so the built dist carries them and no file system lookup can miss one. */
