@@ -181,6 +181,28 @@ export async function warmUp(server, routes, seconds = 2) {
   for (const route of routes) await load(server, route, 'spread', seconds, 8);
 }
 
+/**
+ * VACUUMs every table of a bench database before a measure, as pgbench does before its runs. The
+ * machine's PostgreSQL runs with autovacuum off (its conf.d sets it for CI), so without this each
+ * measure would inherit the dead rows of every measure before it and the figures would depend on
+ * their order rather than on the code. Without a table list, the whole database.
+ */
+export async function vacuum(url, tables = GATE_TABLES) {
+  await query(url, tables.length > 0 ? `vacuum ${tables.join(', ')}` : 'vacuum');
+}
+
+/** The tables the gate's load updates (the ledger is append-only and needs no vacuum between measures). */
+export const GATE_TABLES = [
+  'fleet.period_totals',
+  'fleet.window_state',
+  'fleet.inflight',
+  'fleet.reservations',
+  'fleet.gate_decisions',
+  'fleet.queue_entries',
+  'fleet.tenants',
+  'fleet.api_tokens',
+];
+
 /** Runs pgbench with a custom script; returns transactions per second (excluding connection setup). */
 export async function pgbench(url, script, clients, seconds) {
   const file = join(WORK, `pgbench-${clients}-${Math.random().toString(36).slice(2)}.sql`);

@@ -13,6 +13,7 @@ import {
   median,
   pgbench,
   query,
+  vacuum,
   saveResult,
   startServer,
   warmUp,
@@ -56,6 +57,8 @@ async function postgresPart() {
         ['gate', 'gate', 'spread'],
         ['peer', 'peer', 'spread'],
       ]) {
+        // The whole bench database: the gate's tables, pgbench's and the peer's.
+        await vacuum(url, []);
         const res = await load(server, route, shape, SECONDS);
         log(r, kind, shape, Math.round(res.rps), 'req/s', 'p99', res.latencyP99, 'ms', 'non2xx', res.non2xx);
         runs.push({ round: r, kind, ...res });
@@ -66,6 +69,7 @@ async function postgresPart() {
         ['spread', 1, SPREAD_SQL],
         ['spread', 32, SPREAD_SQL],
       ]) {
+        await vacuum(url, []);
         const res = await pgbench(url, sqlText, clients, SECONDS);
         log(r, 'pgbench', shape, clients, Math.round(res.tps), 'tps');
         runs.push({
