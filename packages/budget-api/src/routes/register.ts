@@ -10,11 +10,10 @@ import {
   instantSchema,
   labelSchema,
   policySchema,
-  spendRecordSchema,
   usageSignalSchema,
 } from '@mosaic/budget-core';
 import { BudgetApiError } from '../errors.js';
-import { ingestSpend, MAX_SPEND_BATCH } from '../register/spend.js';
+import { ingestSpend } from '../register/spend.js';
 import { ingestSignals, MAX_SIGNAL_BATCH, setReset } from '../register/signals.js';
 import { accountToWire, listAccounts, putAccount } from '../register/accounts.js';
 import { currentPolicy, policyHistory, putPolicy } from '../register/policy.js';
@@ -23,6 +22,7 @@ import { listEstimates } from '../register/estimates.js';
 import { listLedger } from '../register/ledger.js';
 import { spendReport } from '../register/report.js';
 import { paceReport } from '../register/pace.js';
+import { spendBatchBody } from './spend-body.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -53,7 +53,7 @@ export const registerRoutes: FastifyPluginAsyncZod = (app) => {
       schema: {
         tags: ['register'],
         summary: 'Append a batch of spend records (all-or-nothing, idempotent per record)',
-        body: z.object({ records: z.array(spendRecordSchema).min(1).max(MAX_SPEND_BATCH) }),
+        body: spendBatchBody,
       },
     },
     async (request) => {
