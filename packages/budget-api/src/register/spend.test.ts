@@ -163,6 +163,45 @@ describeOnBackends('ingestSpend', (env) => {
     expect(keys.map((k) => k.idempotency_key)).toEqual(['c1']);
   });
 
+  it('finds a held key between fresh ends: a duplicate is reported, other content refuses the whole batch', async () => {
+    const { database } = env();
+    const db = database.db;
+    const tenant = `t-middle-${Date.now()}`;
+    await sql`insert into fleet.tenants (id) values (${tenant})`.execute(db);
+    await putAccount(db, tenant, accountSchema.parse(apiAccount()), 'test');
+    await ingestSpend(db, tenant, [spendRecordSchema.parse(spend('held', '1'))]);
+    // Only the batch's ends are looked up before writing, so these take the plain insert first.
+    const conflicting = ['m1', 'm2'].map((k) => spendRecordSchema.parse(spend(k, '2')));
+    await expect(
+      ingestSpend(db, tenant, [
+        conflicting[0] as SpendRecord,
+        spendRecordSchema.parse(spend('held', '1.01')),
+        conflicting[1] as SpendRecord,
+      ]),
+    ).rejects.toMatchObject({ code: 'BUDGET_ERR_IDEMPOTENCY_CONFLICT' });
+    const keysAfterRefusal = await db
+      .selectFrom('fleet.spend_ledger')
+      .select('idempotency_key')
+      .where('tenant_id', '=', tenant)
+      .execute();
+    expect(keysAfterRefusal.map((k) => k.idempotency_key)).toEqual(['held']);
+
+    const result = await ingestSpend(db, tenant, [
+      conflicting[0] as SpendRecord,
+      spendRecordSchema.parse(spend('held', '1.00')),
+      conflicting[1] as SpendRecord,
+    ]);
+    expect(result).toMatchObject({ inserted: 2, duplicates: ['held'] });
+    const total = await db
+      .selectFrom('fleet.period_totals')
+      .select('committed_usd')
+      .where('tenant_id', '=', tenant)
+      .where('scope', '=', 'account')
+      .where('period', '=', 'P1D')
+      .executeTakeFirstOrThrow();
+    expect(numeric(total.committed_usd).toString()).toBe('5');
+  });
+
   it('adds actual spend after the newest signal of a window to that window, and only there', async () => {
     const { database } = env();
     const db = database.db;

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Decimal } from 'decimal.js';
 import { ZERO, type Account, type SpendRecord } from '@mosaic/budget-core';
 import type { FleetDatabase } from '../db/schema.js';
 import type { FleetDb } from '../db/database.js';
 import { BudgetApiError, type ProblemIssue } from '../errors.js';
 import { listAccounts } from './accounts.js';
-import { readConfigVersion } from './config-version.js';
 import { periodAt } from './periods.js';
 import { applyTotals, totalKeysFor, type TotalDelta } from './totals.js';
 import { instant } from './wire.js';
@@ -82,8 +81,30 @@ function fail(
 // Keyed by database handle, then tenant: bounded by the tenants a replica serves.
 const accountCache = new WeakMap<FleetDb, Map<string, { version: number; accounts: Map<string, Account> }>>();
 
-async function accountsOf(db: FleetDb, tenantId: string): Promise<Map<string, Account>> {
-  const version = await readConfigVersion(db, tenantId);
+// The unique key a ledger row's idempotency key is held by; a plain insert of a held key fails on it.
+const KEY_CONSTRAINT = 'spend_ledger_tenant_id_idempotency_key_key';
+
+/**
+ * The tenant's configuration version and whether the batch's first or last key is held already, in one
+ * round trip: a batch none of whose ends is held is almost always wholly fresh (batches are written
+ * all-or-nothing, so a replay or a resumed import repeats whole batches), and goes the cheaper way.
+ */
+async function versionAndProbe(
+  db: FleetDb,
+  tenantId: string,
+  records: SpendRecord[],
+): Promise<{ version: number; endsHeld: boolean }> {
+  const ends = [records[0]?.idempotencyKey ?? '', records[records.length - 1]?.idempotencyKey ?? ''];
+  const result = await sql<{ version: string | number | null; held: boolean }>`
+    select (select config_version from fleet.tenants where id = ${tenantId}) as version,
+      exists(select 1 from fleet.spend_ledger
+        where tenant_id = ${tenantId} and idempotency_key in (${ends[0]}, ${ends[1]})) as held`.execute(db);
+  const row = result.rows[0];
+  // A tenant without configuration has version 0, as readConfigVersion answers.
+  return { version: row?.version == null ? 0 : Number(row.version), endsHeld: row?.held ?? false };
+}
+
+async function accountsOf(db: FleetDb, tenantId: string, version: number): Promise<Map<string, Account>> {
   let perTenant = accountCache.get(db);
   if (!perTenant) {
     perTenant = new Map();
@@ -98,6 +119,12 @@ async function accountsOf(db: FleetDb, tenantId: string): Promise<Map<string, Ac
   return accounts;
 }
 
+/** Whether an error is a plain insert meeting a key the ledger holds already. */
+function isHeldKey(error: unknown): boolean {
+  const e = error as { code?: unknown; constraint?: unknown } | null;
+  return e?.code === '23505' && (e.constraint === undefined || e.constraint === KEY_CONSTRAINT);
+}
+
 /**
  * Appends spend records to the ledger and their amounts to the running totals, all in one
  * transaction: the whole batch or nothing. A key already held with the same content is a duplicate
@@ -109,7 +136,8 @@ export async function ingestSpend(
   records: SpendRecord[],
   extras: LedgerExtras = {},
 ): Promise<SpendResult> {
-  const accounts = await accountsOf(db, tenantId);
+  const { version, endsHeld } = await versionAndProbe(db, tenantId, records);
+  const accounts = await accountsOf(db, tenantId, version);
   const issues: ProblemIssue[] = [];
   for (const [i, r] of records.entries()) {
     if (r.tenantId !== undefined && r.tenantId !== tenantId) {
@@ -155,8 +183,27 @@ export async function ingestSpend(
   }
   if (issues.length > 0) fail(issues, 'BUDGET_ERR_IDEMPOTENCY_CONFLICT');
 
+  const rows = [...byKey.values()];
+  if (!endsHeld) {
+    // A fresh batch is written by a plain INSERT, which costs PostgreSQL a fifth less than one with
+    // ON CONFLICT (no speculative insertion per row) and answers nothing. Should a key be held after
+    // all (a batch overlapping an earlier one, or a concurrent writer), the insert fails on the unique
+    // key, the whole transaction rolls back, and the batch is written again the general way below.
+    try {
+      return await db.transaction().execute(async (trx) => {
+        for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+          await insertFreshRows(trx, tenantId, rows.slice(i, i + INSERT_CHUNK), extras);
+        }
+        const written = rows.map((r) => r.record);
+        await afterLedgerRows(trx, tenantId, written, accounts, extras);
+        return { inserted: written.length, duplicates, written };
+      });
+    } catch (error) {
+      if (!isHeldKey(error)) throw error;
+    }
+  }
   return db.transaction().execute(async (trx) => {
-    const result = await insertLedgerRows(trx, tenantId, [...byKey.values()], accounts, extras);
+    const result = await insertLedgerRows(trx, tenantId, rows, accounts, extras);
     return {
       inserted: result.inserted,
       duplicates: [...duplicates, ...result.duplicates],
@@ -172,19 +219,11 @@ interface HeldKey {
 }
 
 /**
- * Writes rows in ONE statement whose parameters are one array per column (`unnest`), so PostgreSQL
- * parses and plans a 19-parameter statement however large the batch, instead of one with 20
- * parameters per row. The same statement answers, for each key that did not insert (and only those:
- * a fresh batch returns no rows at all), the hash it is held with, so a replayed batch costs one round
- * trip too. The held rows are read through a correlated subquery so that each is one index lookup on
- * (tenant_id, idempotency_key) and the ledger is never scanned, whatever its size.
+ * The rows as a relation `input` of one array per column (`unnest … with ordinality`), so PostgreSQL
+ * parses and plans a 17-parameter statement however large the batch, instead of one with 20
+ * parameters per row.
  */
-async function writeLedgerRows(
-  trx: Kysely<FleetDatabase>,
-  tenantId: string,
-  rows: { record: SpendRecord; hash: string }[],
-  extras: LedgerExtras,
-): Promise<HeldKey[]> {
+function inputRows(rows: { record: SpendRecord; hash: string }[]): RawBuilder<unknown> {
   const n = rows.length;
   const col = <T>(pick: (r: SpendRecord) => T): T[] => {
     const out = new Array<T>(n);
@@ -192,9 +231,7 @@ async function writeLedgerRows(
     return out;
   };
   const hashes = rows.map((r) => r.hash);
-  const result = await sql<HeldKey>`
-    with input as (
-      select * from unnest(
+  return sql`unnest(
         ${col((r) => r.idempotencyKey)}::text[], ${hashes}::text[], ${col((r) => r.host)}::text[],
         ${col((r) => r.agent)}::text[], ${col((r) => r.mission ?? null)}::text[], ${col((r) => r.task)}::text[],
         ${col((r) => r.taskClass)}::text[], ${col((r) => r.provider)}::text[], ${col((r) => r.account)}::text[],
@@ -205,15 +242,46 @@ async function writeLedgerRows(
         ${col((r) => new Date(r.occurredAt.toMillis()).toISOString())}::timestamptz[]
       ) with ordinality as t(idempotency_key, content_hash, host, agent, mission, task, task_class,
         provider, account_id, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-        usd, kind, occurred_at, ord)
-    ),
-    ins as (
-      insert into fleet.spend_ledger (tenant_id, idempotency_key, content_hash, host, agent, mission,
-        task, task_class, provider, account_id, model, input_tokens, output_tokens, cache_read_tokens,
-        cache_write_tokens, usd, kind, occurred_at, reservation_id, late)
+        usd, kind, occurred_at, ord)`;
+}
+
+/** The ledger's columns as inputRows names them, in insertion order, for `insert … select`. */
+function ledgerInsert(tenantId: string, extras: LedgerExtras): RawBuilder<unknown> {
+  return sql`insert into fleet.spend_ledger (tenant_id, idempotency_key, content_hash, host, agent,
+        mission, task, task_class, provider, account_id, model, input_tokens, output_tokens,
+        cache_read_tokens, cache_write_tokens, usd, kind, occurred_at, reservation_id, late)
       select ${tenantId}, idempotency_key, content_hash, host, agent, mission, task, task_class,
         provider, account_id, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-        usd, kind, occurred_at, ${extras.reservationId ?? null}::text, ${extras.late ?? false}::boolean
+        usd, kind, occurred_at, ${extras.reservationId ?? null}::text, ${extras.late ?? false}::boolean`;
+}
+
+/** Inserts rows none of whose keys is expected to be held; a held one fails the statement. */
+async function insertFreshRows(
+  trx: Kysely<FleetDatabase>,
+  tenantId: string,
+  rows: { record: SpendRecord; hash: string }[],
+  extras: LedgerExtras,
+): Promise<void> {
+  await sql`${ledgerInsert(tenantId, extras)} from ${inputRows(rows)} order by ord`.execute(trx);
+}
+
+/**
+ * Writes rows in ONE statement that skips keys held already and answers, for each key that did not
+ * insert (and only those: a fresh batch returns no rows at all), the hash it is held with, so a
+ * replayed batch costs one round trip too. The held rows are read through a correlated subquery so
+ * that each is one index lookup on (tenant_id, idempotency_key) and the ledger is never scanned,
+ * whatever its size.
+ */
+async function writeLedgerRows(
+  trx: Kysely<FleetDatabase>,
+  tenantId: string,
+  rows: { record: SpendRecord; hash: string }[],
+  extras: LedgerExtras,
+): Promise<HeldKey[]> {
+  const result = await sql<HeldKey>`
+    with input as (select * from ${inputRows(rows)}),
+    ins as (
+      ${ledgerInsert(tenantId, extras)}
       from input order by ord
       on conflict (tenant_id, idempotency_key) do nothing
       returning idempotency_key
@@ -274,6 +342,18 @@ export async function insertLedgerRows(
   if (conflicts.length > 0) fail(conflicts, 'BUDGET_ERR_IDEMPOTENCY_CONFLICT');
 
   const fresh = rows.filter((r) => !heldKeys.has(r.record.idempotencyKey)).map((r) => r.record);
+  await afterLedgerRows(trx, tenantId, fresh, accounts, extras);
+  return { inserted: fresh.length, duplicates, written: fresh };
+}
+
+/** What follows the ledger rows in their transaction: the running totals, then the windows. */
+async function afterLedgerRows(
+  trx: Kysely<FleetDatabase>,
+  tenantId: string,
+  fresh: SpendRecord[],
+  accounts: Map<string, Account>,
+  extras: LedgerExtras,
+): Promise<void> {
   const deltas: TotalDelta[] = [...(extras.totals ?? []), ...spendDeltas(fresh, accounts)];
   await applyTotals(trx, tenantId, deltas);
   if (extras.afterTotals) await extras.afterTotals(trx);
@@ -283,7 +363,6 @@ export async function insertLedgerRows(
     fresh.filter((r) => r.kind === 'actual'),
     accounts,
   );
-  return { inserted: fresh.length, duplicates, written: fresh };
 }
 
 /**
