@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Decimal } from 'decimal.js';
 import { ZERO, type Account, type SpendRecord } from '@mosaic/budget-core';
@@ -7,6 +7,7 @@ import type { FleetDb } from '../db/database.js';
 import { BudgetApiError, type ProblemIssue } from '../errors.js';
 import { listAccounts } from './accounts.js';
 import { periodAt } from './periods.js';
+import { pgArray, type ColumnValues } from './pg-array.js';
 import { applyTotals, totalKeysFor, type TotalDelta } from './totals.js';
 import { instant } from './wire.js';
 
@@ -60,7 +61,7 @@ export function contentHash(r: SpendRecord): string {
     r.kind,
     r.occurredAt.toMillis(),
   ];
-  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
+  return digest('sha256', JSON.stringify(canonical), 'hex');
 }
 
 function fail(
@@ -225,12 +226,12 @@ interface HeldKey {
  */
 function inputRows(rows: { record: SpendRecord; hash: string }[]): RawBuilder<unknown> {
   const n = rows.length;
-  const col = <T>(pick: (r: SpendRecord) => T): T[] => {
-    const out = new Array<T>(n);
+  const col = (pick: (r: SpendRecord) => string | number | null): string | ColumnValues => {
+    const out = new Array<string | number | null>(n);
     for (let i = 0; i < n; i++) out[i] = pick((rows[i] as { record: SpendRecord }).record);
-    return out;
+    return pgArray(out);
   };
-  const hashes = rows.map((r) => r.hash);
+  const hashes = pgArray(rows.map((r) => r.hash));
   return sql`unnest(
         ${col((r) => r.idempotencyKey)}::text[], ${hashes}::text[], ${col((r) => r.host)}::text[],
         ${col((r) => r.agent)}::text[], ${col((r) => r.mission ?? null)}::text[], ${col((r) => r.task)}::text[],

@@ -4,7 +4,7 @@ import type { Decimal } from 'decimal.js';
 import { ZERO, type CeilingPeriod } from '@mosaic/budget-core';
 import type { FleetDatabase } from '../db/schema.js';
 import { TOTAL_PERIODS, periodAt } from './periods.js';
-import { iso } from './wire.js';
+import { pgArray } from './pg-array.js';
 
 /** One running-total row addressed by scope, key, period and the period's start. */
 export interface TotalKey {
@@ -40,6 +40,11 @@ export function totalKeysFor(account: string, provider: string, timezone: string
 
 function keyText(k: TotalKey): string {
   return `${k.scope}\u0000${k.key}\u0000${k.period}\u0000${k.start.toMillis()}`;
+}
+
+// The instant as UTC ISO text, what iso() writes, without luxon's formatter: a batch passes hundreds.
+function utcText(at: DateTime): string {
+  return new Date(at.toMillis()).toISOString();
 }
 
 /** Sums deltas that land on the same row, so a batch touches each row once. */
@@ -82,11 +87,12 @@ export async function applyTotals(
     select ${tenantId}, scope, key, period, period_start, period_end, committed_usd, projected_usd,
       reserved_usd
     from unnest(
-      ${rows.map((d) => d.scope)}::text[], ${rows.map((d) => d.key)}::text[],
-      ${rows.map((d) => d.period)}::text[], ${rows.map((d) => iso(d.start))}::timestamptz[],
-      ${rows.map((d) => iso(d.end))}::timestamptz[], ${rows.map((d) => d.committed.toString())}::numeric[],
-      ${rows.map((d) => d.projected.toString())}::numeric[],
-      ${rows.map((d) => (d.reserved ?? ZERO).toString())}::numeric[]
+      ${pgArray(rows.map((d) => d.scope))}::text[], ${pgArray(rows.map((d) => d.key))}::text[],
+      ${pgArray(rows.map((d) => d.period))}::text[], ${pgArray(rows.map((d) => utcText(d.start)))}::timestamptz[],
+      ${pgArray(rows.map((d) => utcText(d.end)))}::timestamptz[],
+      ${pgArray(rows.map((d) => d.committed.toString()))}::numeric[],
+      ${pgArray(rows.map((d) => d.projected.toString()))}::numeric[],
+      ${pgArray(rows.map((d) => (d.reserved ?? ZERO).toString()))}::numeric[]
     ) with ordinality as t(scope, key, period, period_start, period_end, committed_usd, projected_usd,
       reserved_usd, ord)
     order by ord
