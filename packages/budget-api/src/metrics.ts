@@ -5,9 +5,9 @@ import { ZERO, type SpendRecord } from '@mosaic/budget-core';
 /** What became of each record of an ingest batch. */
 export type IngestResult = 'inserted' | 'duplicate' | 'rejected';
 
-// One label set's share of a batch: the first record carries the labels, the rest only add to it.
-interface SpendSums {
-  record: SpendRecord;
+// Spend of one label set written since the counters were last read.
+interface PendingSpend {
+  labels: { tenant: string; provider: string; account: string; model: string };
   usd: Decimal;
   input: number;
   output: number;
@@ -85,12 +85,15 @@ export class Metrics {
     labelNames: ['tenant'] as const,
     registers: [this.registry],
   });
+  // Spend written since the counters were last read, per label set (see recordSpend).
+  private readonly pendingSpend = new Map<string, PendingSpend>();
   /** Actual spend written to the ledger, in API-equivalent USD. */
   readonly spendUsd = new Counter({
     name: 'budget_spend_usd_total',
     help: 'Actual spend written to the ledger, in API-equivalent USD',
     labelNames: ['tenant', 'provider', 'account', 'model'] as const,
     registers: [this.registry],
+    collect: () => this.flushSpend(),
   });
   /** Actual tokens written to the ledger, by type. */
   readonly tokens = new Counter({
@@ -98,6 +101,7 @@ export class Metrics {
     help: 'Actual tokens written to the ledger, by type (input excludes cached tokens)',
     labelNames: ['tenant', 'provider', 'account', 'model', 'type'] as const,
     registers: [this.registry],
+    collect: () => this.flushSpend(),
   });
   /** Spend records received by `POST /v1/spend`, by what became of them. */
   readonly ingestRecords = new Counter({
@@ -113,27 +117,36 @@ export class Metrics {
    */
   recordSpend(tenant: string, records: readonly SpendRecord[]): void {
     // prom-client validates and hashes the labels on every inc, which cost more than the rest of an
-    // ingest batch's bookkeeping; the records of a batch share a handful of label sets, so their
-    // amounts are summed per set first and each counter moves once per set.
-    const sums = new Map<string, SpendSums>();
+    // ingest batch's bookkeeping. The amounts are summed per label set here instead, and moved into
+    // the counters when they are read (the collect hooks above), once per label set per scrape.
     for (const r of records) {
       if (r.kind !== 'actual') continue;
-      const k = `${r.provider}\u0000${r.account}\u0000${r.model}`;
-      let s = sums.get(k);
+      const k = `${tenant}\u0000${r.provider}\u0000${r.account}\u0000${r.model}`;
+      let s = this.pendingSpend.get(k);
       if (!s) {
-        s = { record: r, usd: ZERO, input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
-        sums.set(k, s);
+        s = {
+          labels: { tenant, provider: r.provider, account: r.account, model: r.model },
+          usd: ZERO,
+          input: 0,
+          output: 0,
+          cacheRead: 0,
+          cacheWrite: 0,
+        };
+        // Bounded like the counters' own series: by the label sets configuration allows.
+        this.pendingSpend.set(k, s);
       }
-      // The sum stays exact until the one conversion below; each count is bounded by 10^12 per record
-      // and a batch by 10^4 records, far inside the integers a float holds exactly.
       s.usd = s.usd.plus(r.usd);
       s.input += r.inputTokens;
       s.output += r.outputTokens;
       s.cacheRead += r.cacheReadTokens;
       s.cacheWrite += r.cacheWriteTokens;
     }
-    for (const { record: r, usd, input, output, cacheRead, cacheWrite } of sums.values()) {
-      const labels = { tenant, provider: r.provider, account: r.account, model: r.model };
+  }
+
+  // Moves the pending sums into the counters; both counters' collect hooks call it, so whichever is
+  // read first brings both up to date.
+  private flushSpend(): void {
+    for (const { labels, usd, input, output, cacheRead, cacheWrite } of this.pendingSpend.values()) {
       // A float is fine here: metrics are for display and alerting, the register holds the exact decimal.
       this.spendUsd.inc(labels, usd.toNumber());
       this.tokens.inc({ ...labels, type: 'input' }, input);
@@ -141,6 +154,7 @@ export class Metrics {
       this.tokens.inc({ ...labels, type: 'cache_read' }, cacheRead);
       this.tokens.inc({ ...labels, type: 'cache_write' }, cacheWrite);
     }
+    this.pendingSpend.clear();
   }
 
   /** Counts the records of one ingest batch by result. */
