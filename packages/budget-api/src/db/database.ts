@@ -25,6 +25,11 @@ export interface OpenDatabaseOptions {
   dataDir?: string;
   /** Most pooled connections (PostgreSQL only); default 10. */
   poolSize?: number;
+  /**
+   * PostgreSQL settings for this start of the embedded database only (PGlite; ignored for a URL), e.g.
+   * `{ shared_buffers: '16MB' }` for a short-lived command. Nothing is written to the data directory.
+   */
+  pgliteSettings?: Record<string, string>;
 }
 
 /** The default embedded data directory: `<user data dir>/mosaic-budget` (e.g. ~/.local/share on Linux). */
@@ -57,7 +62,17 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
   const lock: DataDirLock = lockDataDir(dataDir);
   try {
     const { PGlite } = await import('@electric-sql/pglite');
-    const pglite = await PGlite.create(join(dataDir, 'pgdata'));
+    // Settings go on the command line after PGlite's own defaults, which `startParams` would otherwise
+    // replace; postgresql.conf is left alone so that `serve` on the same directory keeps its defaults.
+    const settings = Object.entries(options.pgliteSettings ?? {});
+    const pglite = await PGlite.create(
+      join(dataDir, 'pgdata'),
+      settings.length
+        ? {
+            startParams: [...PGlite.defaultStartParams, ...settings.flatMap(([k, v]) => ['-c', `${k}=${v}`])],
+          }
+        : {},
+    );
     const db = new Kysely<FleetDatabase>({ dialect: new PGliteDialect({ pglite }) });
     return {
       db,

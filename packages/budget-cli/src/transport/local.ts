@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import type * as BudgetApi from '@mosaic/budget-api';
 import { CliError, EXIT } from '../errors.js';
 import type { ServiceApp } from '../spool/sink.js';
@@ -9,16 +10,31 @@ export interface LocalOptions {
   tenant: string;
 }
 
+// A local-mode command lives for seconds and writes little, yet PGlite's default 128 MB of shared
+// buffers fills as the ledger's pages are touched and zeroing them costs boot time: with 16 MB an
+// import peaks ~150 MB lower and boots ~0.7 s sooner. `serve`, which opens the database itself,
+// keeps the default.
+const SHORT_LIVED_SETTINGS = { shared_buffers: '16MB' };
+
 /**
  * Runs the service's own app in this process on the embedded database and calls its routes through
  * `app.inject()`: the same validation, rules and storage as the server, without a port. The service
  * package is imported lazily so that remote commands never pay for loading it.
  */
 export async function localTransport(options: LocalOptions): Promise<Transport> {
+  // PGlite is 9 MB of WebAssembly. V8 compiles it with its baseline compiler, then recompiles hot
+  // functions with its optimising one on background threads: for a command that lives seconds that
+  // second compile costs more CPU than it saves (a first import of 100 MB: 8.6 s of CPU -> 6.5 s) and
+  // lifts the peak RSS by ~40 MB. The flag only steers WebAssembly compilation and is set before any module
+  // is compiled; `serve`, which lives long enough to profit, never comes here.
+  setFlagsFromString('--liftoff-only');
   const api = await import('@mosaic/budget-api');
   let database: Awaited<ReturnType<typeof api.openDatabase>>;
   try {
-    database = await api.openDatabase(options.dataDir !== undefined ? { dataDir: options.dataDir } : {});
+    database = await api.openDatabase({
+      ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+      pgliteSettings: SHORT_LIVED_SETTINGS,
+    });
   } catch (error) {
     throw lockedOrRethrow(error);
   }
