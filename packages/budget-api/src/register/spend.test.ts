@@ -25,6 +25,8 @@ const BASE_MS = DateTime.fromISO('2026-01-01T00:00:00Z').toMillis();
 const ANCHORS = 40;
 const ANCHOR_STEP_MS = 18 * 86_400_000;
 const CLUSTER_MS = 2 * 86_400_000;
+// A batch one record past two statement chunks (INSERT_CHUNK is 5,000 in spend.ts).
+const BIG_BATCH = 5_002;
 // Up to 60 records per case keeps a property run fast while groups still collide often.
 const MAX_RECORDS = 60;
 
@@ -200,6 +202,42 @@ describeOnBackends('ingestSpend', (env) => {
       .where('period', '=', 'P1D')
       .executeTakeFirstOrThrow();
     expect(numeric(total.committed_usd).toString()).toBe('5');
+  });
+
+  it('writes a batch of more than one statement chunk whole, and refuses it whole for a key held in its last chunk', async () => {
+    const { database } = env();
+    const db = database.db;
+    const tenant = `t-chunks-${Date.now()}`;
+    await sql`insert into fleet.tenants (id) values (${tenant})`.execute(db);
+    await putAccount(db, tenant, accountSchema.parse(apiAccount()), 'test');
+    // One more record than a chunk holds, and one more after that: the batch spans two statements.
+    const batch = (prefix: string): SpendRecord[] =>
+      Array.from({ length: BIG_BATCH }, (_, i) => spendRecordSchema.parse(spend(`${prefix}-${i}`, '0.01')));
+    expect((await ingestSpend(db, tenant, batch('a'))).inserted).toBe(BIG_BATCH);
+    // Held between the batch's ends, so the batch is tried the plain way first.
+    await ingestSpend(db, tenant, [spendRecordSchema.parse(spend('b-5000', '9'))]);
+    await expect(ingestSpend(db, tenant, batch('b'))).rejects.toMatchObject({
+      code: 'BUDGET_ERR_IDEMPOTENCY_CONFLICT',
+    });
+    const daily = async (): Promise<string> =>
+      numeric(
+        (
+          await db
+            .selectFrom('fleet.period_totals')
+            .select('committed_usd')
+            .where('tenant_id', '=', tenant)
+            .where('scope', '=', 'account')
+            .where('period', '=', 'P1D')
+            .executeTakeFirstOrThrow()
+        ).committed_usd,
+      ).toString();
+    expect(await daily()).toBe('59.02');
+    const [{ n } = { n: 0 }] = await db
+      .selectFrom('fleet.spend_ledger')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('tenant_id', '=', tenant)
+      .execute();
+    expect(Number(n)).toBe(BIG_BATCH + 1);
   });
 
   it('adds actual spend after the newest signal of a window to that window, and only there', async () => {

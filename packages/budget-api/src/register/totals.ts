@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DateTime } from 'luxon';
 import type { Decimal } from 'decimal.js';
 import { ZERO, type CeilingPeriod } from '@mosaic/budget-core';
@@ -66,22 +66,23 @@ export function mergeDeltas(deltas: TotalDelta[]): TotalDelta[] {
 }
 
 /**
- * Adds amounts to running totals in the caller's transaction, creating rows as needed, in ONE
- * statement whose rows are in a fixed order (so row locks are taken in that order and are held for
- * a single round trip). The rows travel as one array per column (`unnest … with ordinality`, inserted
- * in that order): a batch touching hundreds of rows is an 8-parameter statement for PostgreSQL to parse,
- * not one with nine parameters per row.
+ * The statement that adds amounts to running totals, creating rows as needed, or undefined when the
+ * deltas change nothing. Its rows are in a fixed order (so row locks are taken in that order and are
+ * held for a single round trip) and travel as one array per column (`unnest … with ordinality`,
+ * inserted in that order): a batch touching hundreds of rows is an 8-parameter statement for
+ * PostgreSQL to parse, not one with nine parameters per row. `onlyAfter`, a condition on other parts
+ * of an enclosing statement, is evaluated once before any row is touched (see spend.ts).
  */
-export async function applyTotals(
-  trx: Kysely<FleetDatabase>,
+export function totalsUpsert(
   tenantId: string,
   deltas: TotalDelta[],
-): Promise<void> {
+  onlyAfter?: RawBuilder<unknown>,
+): RawBuilder<unknown> | undefined {
   const rows = mergeDeltas(deltas).filter(
     (d) => !(d.committed.eq(ZERO) && d.projected.eq(ZERO) && (d.reserved ?? ZERO).eq(ZERO)),
   );
-  if (rows.length === 0) return;
-  await sql`
+  if (rows.length === 0) return undefined;
+  return sql`
     insert into fleet.period_totals (tenant_id, scope, key, period, period_start, period_end,
       committed_usd, projected_usd, reserved_usd)
     select ${tenantId}, scope, key, period, period_start, period_end, committed_usd, projected_usd,
@@ -95,10 +96,20 @@ export async function applyTotals(
       ${pgArray(rows.map((d) => (d.reserved ?? ZERO).toString()))}::numeric[]
     ) with ordinality as t(scope, key, period, period_start, period_end, committed_usd, projected_usd,
       reserved_usd, ord)
+    ${onlyAfter ? sql`where ${onlyAfter}` : sql``}
     order by ord
     on conflict (tenant_id, scope, key, period, period_start) do update set
       committed_usd = fleet.period_totals.committed_usd + excluded.committed_usd,
       projected_usd = fleet.period_totals.projected_usd + excluded.projected_usd,
       -- Settling never takes a reservation below zero, even if a bug released twice.
-      reserved_usd = greatest(fleet.period_totals.reserved_usd + excluded.reserved_usd, 0)`.execute(trx);
+      reserved_usd = greatest(fleet.period_totals.reserved_usd + excluded.reserved_usd, 0)`;
+}
+
+/** Adds amounts to running totals in the caller's transaction (see {@link totalsUpsert}). */
+export async function applyTotals(
+  trx: Kysely<FleetDatabase>,
+  tenantId: string,
+  deltas: TotalDelta[],
+): Promise<void> {
+  await totalsUpsert(tenantId, deltas)?.execute(trx);
 }
