@@ -28,8 +28,11 @@ export type ClaudeCodeLine =
 
 const count = z.number().int().nonnegative().max(1e12);
 
-// The fields ccusage reads; everything else on the line is ignored (Claude Code adds fields often).
-const lineSchema = z.object({
+/**
+ * The fields of a transcript line that ccusage reads; everything else on the line is ignored (Claude
+ * Code adds fields often). It judges every line {@link plainRow} is not sure of.
+ */
+export const lineSchema = z.object({
   // Summary and user lines carry no timestamp or usage; they are skipped, not malformed.
   timestamp: z.string().optional(),
   sessionId: z.string().optional(),
@@ -57,6 +60,44 @@ const lineSchema = z.object({
     .optional(),
 });
 
+type Row = z.infer<typeof lineSchema>;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const optString = (v: unknown): boolean => v === undefined || typeof v === 'string';
+const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 1e12;
+const optCount = (v: unknown): boolean => v === undefined || isCount(v);
+
+/**
+ * The line as {@link lineSchema} would read it, when it certainly passes: a transcript holds hundreds
+ * of thousands of lines and the schema's walk costs more than JSON.parse itself. This check only ever
+ * says yes to what the schema accepts (claude-code.test.ts holds it to that); anything else, valid or
+ * not, goes to the schema, which judges and explains. The fields it returns are the ones read below.
+ */
+export function plainRow(json: unknown): Row | undefined {
+  if (!isObject(json)) return undefined;
+  const { timestamp, sessionId, requestId, costUSD, message } = json;
+  if (!optString(timestamp) || !optString(sessionId) || !optString(requestId)) return undefined;
+  if (costUSD !== undefined && !(typeof costUSD === 'number' && costUSD >= 0 && Number.isFinite(costUSD)))
+    return undefined;
+  if (message !== undefined) {
+    if (!isObject(message) || !optString(message.id) || !optString(message.model)) return undefined;
+    const usage = message.usage;
+    if (usage !== undefined) {
+      if (!isObject(usage) || !isCount(usage.input_tokens) || !isCount(usage.output_tokens)) return undefined;
+      if (!optCount(usage.cache_creation_input_tokens) || !optCount(usage.cache_read_input_tokens))
+        return undefined;
+      const split = usage.cache_creation;
+      if (split !== undefined) {
+        if (!isObject(split)) return undefined;
+        if (!optCount(split.ephemeral_5m_input_tokens) || !optCount(split.ephemeral_1h_input_tokens))
+          return undefined;
+      }
+    }
+  }
+  return json;
+}
+
 const LIMIT = /Claude AI usage limit reached\|(\d{9,11})/;
 
 /** ccusage's dedupe key: `message.id:requestId` when both are present, otherwise none. */
@@ -83,11 +124,14 @@ export function parseClaudeCodeLine(line: string): ClaudeCodeLine {
   } catch {
     return { kind: 'malformed', reason: 'not JSON' };
   }
-  const parsed = lineSchema.safeParse(json);
-  if (!parsed.success) {
-    return { kind: 'malformed', reason: parsed.error.issues[0]?.message ?? 'unexpected shape' };
+  let row = plainRow(json);
+  if (row === undefined) {
+    const parsed = lineSchema.safeParse(json);
+    if (!parsed.success) {
+      return { kind: 'malformed', reason: parsed.error.issues[0]?.message ?? 'unexpected shape' };
+    }
+    row = parsed.data;
   }
-  const row = parsed.data;
   const limit = LIMIT.exec(text);
   if (!row.message?.usage && !limit) return { kind: 'skip', reason: 'no-usage' };
   const ts = row.timestamp === undefined ? undefined : readLogInstant(row.timestamp);
