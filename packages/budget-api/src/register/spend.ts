@@ -1,4 +1,5 @@
 import { hash as digest } from 'node:crypto';
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Decimal } from 'decimal.js';
 import { ZERO, type Account, type SpendRecord } from '@mosaic/budget-core';
@@ -127,6 +128,37 @@ function isHeldKey(error: unknown): boolean {
 }
 
 /**
+ * The batch's records by key with their hashes; the keys repeated with the same content (duplicates)
+ * and those repeated with other content (refused: within one batch a key may repeat only as itself).
+ */
+function distinctKeys(records: SpendRecord[]): {
+  byKey: Map<string, { record: SpendRecord; hash: string }>;
+  duplicates: string[];
+  keyIssues: ProblemIssue[];
+} {
+  const byKey = new Map<string, { record: SpendRecord; hash: string }>();
+  const duplicates: string[] = [];
+  const keyIssues: ProblemIssue[] = [];
+  for (const [i, r] of records.entries()) {
+    const hash = contentHash(r);
+    const held = byKey.get(r.idempotencyKey);
+    if (held) {
+      if (held.hash !== hash) {
+        keyIssues.push({
+          path: ['records', i, 'idempotencyKey'],
+          message: `key "${r.idempotencyKey}" appears twice with different content`,
+        });
+      } else {
+        duplicates.push(r.idempotencyKey);
+      }
+      continue;
+    }
+    byKey.set(r.idempotencyKey, { record: r, hash });
+  }
+  return { byKey, duplicates, keyIssues };
+}
+
+/**
  * Appends spend records to the ledger and their amounts to the running totals, all in one
  * transaction: the whole batch or nothing. A key already held with the same content is a duplicate
  * (reported, not counted again); with different content the batch is refused.
@@ -137,7 +169,14 @@ export async function ingestSpend(
   records: SpendRecord[],
   extras: LedgerExtras = {},
 ): Promise<SpendResult> {
-  const { version, endsHeld } = await versionAndProbe(db, tenantId, records);
+  const probing = versionAndProbe(db, tenantId, records);
+  // Its failure is met by the await below; this only keeps it from counting as unhandled meanwhile.
+  probing.catch(() => undefined);
+  // The records are hashed while the probe travels: a macrotask boundary lets the driver write the
+  // statement to the socket first, then the hashing (which needs no database) fills the round trip.
+  await nextMacrotask();
+  const { byKey, duplicates, keyIssues } = distinctKeys(records);
+  const { version, endsHeld } = await probing;
   const accounts = await accountsOf(db, tenantId, version);
   const issues: ProblemIssue[] = [];
   for (const [i, r] of records.entries()) {
@@ -162,27 +201,7 @@ export async function ingestSpend(
     }
   }
   if (issues.length > 0) fail(issues, 'BUDGET_ERR_UNKNOWN_ACCOUNT');
-
-  // Within one batch a key may repeat only with the same content.
-  const byKey = new Map<string, { record: SpendRecord; hash: string }>();
-  const duplicates: string[] = [];
-  for (const [i, r] of records.entries()) {
-    const hash = contentHash(r);
-    const held = byKey.get(r.idempotencyKey);
-    if (held) {
-      if (held.hash !== hash) {
-        issues.push({
-          path: ['records', i, 'idempotencyKey'],
-          message: `key "${r.idempotencyKey}" appears twice with different content`,
-        });
-      } else {
-        duplicates.push(r.idempotencyKey);
-      }
-      continue;
-    }
-    byKey.set(r.idempotencyKey, { record: r, hash });
-  }
-  if (issues.length > 0) fail(issues, 'BUDGET_ERR_IDEMPOTENCY_CONFLICT');
+  if (keyIssues.length > 0) fail(keyIssues, 'BUDGET_ERR_IDEMPOTENCY_CONFLICT');
 
   const rows = [...byKey.values()];
   if (!endsHeld) {
