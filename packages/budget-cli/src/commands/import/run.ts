@@ -51,6 +51,11 @@ interface AccountWire {
   windows?: { name: string }[];
 }
 
+const TIMESTAMP_KEY = '"timestamp"';
+const TIMESTAMP_AT = /^"timestamp"\s*:\s*"([^"]+)"/;
+// How much text after a "timestamp" key is decoded to read its value.
+const TIMESTAMP_WINDOW = 4096;
+
 /** The first timestamp in a file's first 64 KiB, so files are read oldest first as ccusage does. */
 function firstTimestamp(file: string): string {
   const buf = Buffer.alloc(65_536);
@@ -61,8 +66,14 @@ function firstTimestamp(file: string): string {
   } finally {
     closeSync(fd);
   }
-  const m = /"timestamp"\s*:\s*"([^"]+)"/.exec(buf.toString('utf8', 0, n));
-  return m?.[1] ?? '9999';
+  // Only a few KiB after each key are decoded: a regex match is a slice that keeps the string it was
+  // found in alive, and one 64 KiB string per file, held by the sort below, once kept ~70 MB live for
+  // 1,000 files, which also let V8 grow the heap four times that before it collected again.
+  for (let i = buf.indexOf(TIMESTAMP_KEY, 0); i !== -1 && i < n; i = buf.indexOf(TIMESTAMP_KEY, i + 1)) {
+    const m = TIMESTAMP_AT.exec(buf.toString('utf8', i, Math.min(n, i + TIMESTAMP_WINDOW)));
+    if (m?.[1] !== undefined) return m[1];
+  }
+  return '9999';
 }
 
 /** Reads new lines of the source's logs into the ledger (the whole import once flags are known). */
@@ -214,9 +225,15 @@ export async function importLogs(
         ...e.usage,
         usd,
         kind: 'actual',
-        occurredAt: e.occurredAt.toUTC().toISO(),
+        // The same text as luxon's toUTC().toISO() for the years the core accepts, at a fraction of
+        // the cost per entry.
+        occurredAt: new Date(e.occurredAt.toMillis()).toISOString(),
         idempotencyKey: e.key,
       });
+      // A batch is sent as soon as it is full, mid-file too, so that one long transcript is never
+      // held in memory whole. The file's offset still advances only at its end; keys saved before
+      // it only make a re-read skip entries the ledger already holds.
+      if (pending.length >= BATCH) await flush();
     }
     summary.bytesRead += end - plan.start;
     const parserState = parser.state();
@@ -229,7 +246,6 @@ export async function importLogs(
         ...plan.facts,
       },
     ]);
-    if (pending.length >= BATCH) await flush();
   }
   await flush();
   progress.done();
