@@ -24,9 +24,9 @@ const SHORT_LIVED_SETTINGS = { shared_buffers: '16MB' };
 export async function localTransport(options: LocalOptions): Promise<Transport> {
   // PGlite is 9 MB of WebAssembly. V8 compiles it with its baseline compiler, then recompiles hot
   // functions with its optimising one on background threads: for a command that lives seconds that
-  // second compile costs more CPU than it saves (a first import of 100 MB: 8.6 s of CPU -> 6.5 s) and
-  // lifts the peak RSS by ~40 MB. The flag only steers WebAssembly compilation and is set before any module
-  // is compiled; `serve`, which lives long enough to profit, never comes here.
+  // second compile costs more CPU than it saves (a first import of 100 MB: 8.6 s of CPU -> 6.5 s)
+  // and lifts the peak RSS by ~40 MB. The flag only steers WebAssembly compilation and is set before
+  // PGlite's module is compiled; `serve`, which lives long enough to profit, never comes here.
   setFlagsFromString('--liftoff-only');
   const api = await import('@mosaic/budget-api');
   let database: Awaited<ReturnType<typeof api.openDatabase>>;
