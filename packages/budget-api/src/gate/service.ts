@@ -157,19 +157,20 @@ export class GateService {
     let mustRead = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       // In steady state a decision costs one round trip: it is made on the register state this replica
-      // read at most STATE_TTL_MS ago, and the write re-checks every limit, the configuration version,
-      // the token and the task's idempotency in its own statement. Otherwise one statement reads the
-      // clock, the configuration version, the token's liveness, what the task already holds and the
-      // register's state first.
+      // read at most STATE_TTL_MS ago (STATE_MAX_AGE_MS while one request reads it anew), and the write
+      // re-checks every limit, the configuration version, the token and the task's idempotency in its
+      // own statement. Otherwise one statement reads the clock, the configuration version, the token's
+      // liveness, what the task already holds and the register's state first.
       const held = mustRead ? undefined : this.states.fresh(tenantId, Date.now());
       let state: GateState;
       if (held) {
         state = held;
       } else {
         state = await readGateState(this.db, tenantId, request.taskId, tokenId);
+        // Held first, also when this task turns out to be a replay: the other requests wait for it.
+        this.states.remember(tenantId, state, Date.now());
         const replayed = await this.replay(tenantId, state);
         if (replayed) return replayed;
-        this.states.remember(tenantId, state, Date.now());
       }
       mustRead = false;
       const config = await this.configs.at(tenantId, state.version);

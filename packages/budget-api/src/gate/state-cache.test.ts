@@ -51,13 +51,39 @@ const change = {
 
 describe('GateStates', () => {
   it('holds a state for its TTL, moving its clock on, and never what one task holds', () => {
-    const states = new GateStates(200);
+    const states = new GateStates(200, 1_000);
     states.remember('t', state(), 1_000);
     const held = states.fresh('t', 1_150);
     expect(held?.now.toISO()).toBe('2026-11-24T12:00:00.150Z');
     expect(held?.held).toBeUndefined();
     expect(states.fresh('t', 1_201)).toBeUndefined();
-    expect(states.fresh('t', 1_000)).toBeUndefined();
+    // A clock that went back is not trusted either.
+    states.remember('t', state(), 1_000);
+    expect(states.fresh('t', 999)).toBeUndefined();
+  });
+
+  it('past its TTL sends one caller to read while the others decide from it, up to its maximum age', () => {
+    const states = new GateStates(200, 1_000);
+    states.remember('t', state(), 0);
+    expect(states.fresh('t', 201)).toBeUndefined();
+    // The read is in flight: nobody else is sent, and the held clock still moves on.
+    expect(states.fresh('t', 202)?.now.toISO()).toBe('2026-11-24T12:00:00.202Z');
+    expect(states.fresh('t', 1_000)).toBeDefined();
+    // A read that never landed: past the maximum age everyone reads.
+    expect(states.fresh('t', 1_001)).toBeUndefined();
+    expect(states.fresh('t', 1_002)).toBeUndefined();
+    // A read that landed starts a new TTL, and the next refresh sends one caller again.
+    states.remember('t', state(), 1_002);
+    expect(states.fresh('t', 1_100)).toBeDefined();
+    expect(states.fresh('t', 1_203)).toBeUndefined();
+    expect(states.fresh('t', 1_204)).toBeDefined();
+  });
+
+  it('forgets on demand: the next caller reads', () => {
+    const states = new GateStates(200, 1_000);
+    states.remember('t', state(), 0);
+    states.forget('t');
+    expect(states.fresh('t', 1)).toBeUndefined();
   });
 
   it('applies its own reservations and releases exactly, never below zero, without touching earlier reads', () => {
