@@ -30,11 +30,12 @@ export interface CommandContext {
   env: NodeJS.ProcessEnv;
 }
 
-/** Builds the context of one command invocation. */
-export function makeContext(cmd: Command): { ctx: CommandContext; close: () => Promise<void> } {
-  const globals = cmd.optsWithGlobals<GlobalFlags>();
-  let opened: Promise<Transport> | undefined;
-  const ctx: CommandContext = {
+/** A command's context without its transport: flags and output, for a path that never opens one. */
+export type OutputContext = Omit<CommandContext, 'transport'>;
+
+/** Flags and output helpers from the global flags (no transport: see {@link makeContext}). */
+export function outputContext(globals: GlobalFlags): OutputContext {
+  return {
     globals,
     json: globals.json === true,
     color: paletteFor(process.stdout),
@@ -47,12 +48,21 @@ export function makeContext(cmd: Command): { ctx: CommandContext; close: () => P
     warn: (text) => {
       process.stderr.write(`${text}\n`);
     },
+    host: process.env.MOSAIC_BUDGET_HOST ?? hostname(),
+    env: process.env,
+  };
+}
+
+/** Builds the context of one command invocation. */
+export function makeContext(cmd: Command): { ctx: CommandContext; close: () => Promise<void> } {
+  const globals = cmd.optsWithGlobals<GlobalFlags>();
+  let opened: Promise<Transport> | undefined;
+  const ctx: CommandContext = {
+    ...outputContext(globals),
     transport: () => {
       opened ??= import('./transport/resolve.js').then((m) => m.openTransport(globals, process.env));
       return opened;
     },
-    host: process.env.MOSAIC_BUDGET_HOST ?? hostname(),
-    env: process.env,
   };
   return {
     ctx,

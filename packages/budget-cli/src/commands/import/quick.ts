@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { CommandContext } from '../../context.js';
+import type { OutputContext } from '../../context.js';
 import { resolveConnection } from '../../transport/resolve.js';
 import { claudeCodeDirs, codexDirs, findJsonl } from './files.js';
 import { destinationOf, statePath, unchangedSince, type StatFacts } from './state-path.js';
@@ -57,7 +57,7 @@ function factsOf(files: Record<string, unknown>, file: string): StatFacts | unde
  * imported, the state only says where reading stopped.
  */
 export async function nothingNew(
-  ctx: CommandContext,
+  ctx: OutputContext,
   source: 'claude-code' | 'codex',
   raw: Record<string, unknown>,
 ): Promise<ImportSummary | undefined> {

@@ -1,4 +1,4 @@
-import type { CommandContext } from '../../context.js';
+import type { OutputContext } from '../../context.js';
 
 /** What an import did, for the summary and --json. */
 export interface ImportSummary {
@@ -39,7 +39,7 @@ export function emptySummary(source: string, account: string, files: number): Im
 }
 
 /** Prints the summary: JSON with --json, else a few lines with the warnings that need action. */
-export function print(ctx: CommandContext, s: ImportSummary): void {
+export function print(ctx: OutputContext, s: ImportSummary): void {
   if (ctx.json) {
     ctx.printJson(s);
     return;
