@@ -6,6 +6,7 @@ import { settleFunctionMigration } from './0004-settle-function.js';
 import { estimatorMigration } from './0005-estimator.js';
 import { rowLocksMigration } from './0006-row-locks.js';
 import { fillFactorMigration } from './0007-fillfactor.js';
+import { noSubtransactionsMigration } from './0008-no-subtransactions.js';
 
 /** Every migration, in order; names are stable forever (the migrator records them). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +17,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0005-estimator': estimatorMigration,
   '0006-row-locks': rowLocksMigration,
   '0007-fillfactor': fillFactorMigration,
+  '0008-no-subtransactions': noSubtransactionsMigration,
 };
 
 /** Migrations live in code, so the built dist carries them and no file system lookup can miss one. */

@@ -1,0 +1,271 @@
+import { sql, type Kysely } from 'kysely';
+import type { Migration } from 'kysely/migration';
+
+/**
+ * The group-commit functions without a subtransaction per entry. Migrations 0003/0004/0006 ran each
+ * entry in a `BEGIN … EXCEPTION` block so a refused entry could be undone alone. But the batch locks
+ * its rows up front in the parent transaction, so every entry's update of a locked row was made by a
+ * subtransaction of the locker: PostgreSQL then records both in a MultiXact, and each entry also
+ * paid for its savepoint. Now each entry is first checked with reads only — under the batch's locks
+ * nothing it reads can change before its writes — and written only if everything holds; a refused
+ * entry writes nothing and is answered with its code, as before. The answers, the lock order and the
+ * exactness are unchanged: every limit is checked on the newest row under its lock, and the writes
+ * re-assert the ceiling (a disagreement aborts the whole batch rather than overspend).
+ *
+ * `fleet.gate_reserve_check(p)`: null when entry `p` may be taken, else `{code, message}` (`MB401`
+ * token revoked, `MB002` configuration moved, `MB003` task held, `MB001` a limit no longer holds).
+ * `fleet.gate_reserve_apply(p)`: takes it; null when a live reservation for the task appeared (the
+ * partial unique index, e.g. another replica's retry of the same task committed first). The one-entry
+ * function of migration 0003, `fleet.gate_reserve_one`, is no longer called; it stays so that this
+ * migration can be rolled back.
+ */
+const RESERVE_CHECK = `
+create or replace function fleet.gate_reserve_check(p jsonb) returns jsonb
+language plpgsql as $fn$
+declare
+  t text := p->>'tenantId';
+  amount numeric := (p->>'usd')::numeric;
+  g jsonb;
+  n integer;
+  fits boolean;
+begin
+  if p ? 'tokenId' and not exists (select 1 from fleet.api_tokens
+      where id = p->>'tokenId' and tenant_id = t and revoked_at is null) then
+    return jsonb_build_object('code', 'MB401', 'message', 'the token is unknown or revoked');
+  end if;
+  if p ? 'version' and coalesce((select config_version from fleet.tenants where id = t), 0)
+      <> (p->>'version')::bigint then
+    return jsonb_build_object('code', 'MB002', 'message', 'the configuration changed since the decision');
+  end if;
+  if coalesce((p->>'checkTask')::boolean, false) and (
+      exists (select 1 from fleet.reservations
+               where tenant_id = t and task_id = p->>'taskId' and status in ('live', 'committed'))
+      or exists (select 1 from fleet.queue_entries
+                  where tenant_id = t and task_id = p->>'taskId' and status = 'waiting')) then
+    return jsonb_build_object('code', 'MB003',
+      'message', 'the task already holds a reservation or a queue entry');
+  end if;
+  -- The batch holds each limited scope's concurrency row, so no other writer adds a live reservation
+  -- to it until this transaction ends; the count is taken in a fresh statement after that lock.
+  for g in select value from jsonb_array_elements(p->'concurrency') loop
+    select count(*) into n from fleet.reservations r
+      where r.tenant_id = t and r.status = 'live'
+        and (g->>'scope' = 'tenant'
+             or (g->>'scope' = 'account' and r.account_id = g->>'key')
+             or (g->>'scope' = 'provider' and r.provider = g->>'key'));
+    if n + 1 > (g->>'limit')::integer then
+      return jsonb_build_object('code', 'MB001', 'message',
+        format('a concurrent reservation took the room first (%s concurrency %s)', g->>'scope', g->>'key'));
+    end if;
+  end loop;
+  for g in select value from jsonb_array_elements(p->'ceilings') loop
+    select committed_usd + reserved_usd + amount <= (g->>'limit')::numeric into fits
+      from fleet.period_totals
+     where tenant_id = t and scope = g->>'scope' and key = g->>'key' and period = g->>'period'
+       and period_start = (g->>'start')::timestamptz;
+    if fits is not true then
+      return jsonb_build_object('code', 'MB001', 'message',
+        format('a concurrent reservation took the room first (%s ceiling %s)', g->>'scope', g->>'key'));
+    end if;
+  end loop;
+  return null;
+end
+$fn$`;
+
+const RESERVE_APPLY = `
+create or replace function fleet.gate_reserve_apply(p jsonb) returns timestamptz
+language plpgsql as $fn$
+declare
+  t text := p->>'tenantId';
+  amount numeric := (p->>'usd')::numeric;
+  expires timestamptz;
+  g jsonb;
+begin
+  insert into fleet.reservations
+    (id, tenant_id, task_id, account_id, provider, model, usd, windows, holds, status, decision,
+     expires_at, request)
+  values
+    (p->>'id', t, p->>'taskId', p->>'account', p->>'provider', p->>'model', amount, p->'windows',
+     p->'holds', 'live', p->>'decision', now() + (p->>'ttlMs')::bigint * interval '1 millisecond',
+     p->'request')
+  on conflict do nothing
+  returning expires_at into expires;
+  if expires is null then
+    return null;
+  end if;
+
+  if p ? 'audit' then
+    insert into fleet.gate_decisions
+      (tenant_id, task_id, decision, account_id, model, reason, trace, reservation_id, queue_id)
+    values
+      (t, p->>'taskId', p->'audit'->>'decision', p->'audit'->>'account', p->'audit'->>'model',
+       p->'audit'->>'reason', p->'audit'->'trace', p->>'id', p->'audit'->>'queueId');
+  end if;
+
+  for g in select value from jsonb_array_elements(p->'concurrency') loop
+    update fleet.inflight set count = (
+        select count(*) from fleet.reservations r
+         where r.tenant_id = t and r.status = 'live'
+           and (g->>'scope' = 'tenant'
+                or (g->>'scope' = 'account' and r.account_id = g->>'key')
+                or (g->>'scope' = 'provider' and r.provider = g->>'key')))
+      where tenant_id = t and scope = g->>'scope' and key = g->>'key';
+  end loop;
+
+  for g in select value from jsonb_array_elements(p->'ceilings') loop
+    update fleet.period_totals set reserved_usd = reserved_usd + amount
+      where tenant_id = t and scope = g->>'scope' and key = g->>'key' and period = g->>'period'
+        and period_start = (g->>'start')::timestamptz
+        and committed_usd + reserved_usd + amount <= (g->>'limit')::numeric;
+    if not found then
+      -- The check just passed under the same lock: this is a bug, and the batch must not overspend.
+      raise exception 'gate_reserve_apply: the % ceiling % no longer fits after its check',
+        g->>'scope', g->>'key';
+    end if;
+  end loop;
+
+  -- Window % is pacing, not a hard limit: it is held so the next decision sees it, never refused here.
+  for g in select value from jsonb_array_elements(p->'windows') loop
+    update fleet.window_state set reserved_percent = reserved_percent + (g->>'percent')::numeric
+      where tenant_id = t and account_id = p->>'account' and window_name = g->>'window';
+  end loop;
+
+  return expires;
+end
+$fn$`;
+
+const RESERVE_BATCH = `
+create or replace function fleet.gate_reserve(ps jsonb) returns jsonb
+language plpgsql as $fn$
+declare
+  p jsonb;
+  k record;
+  answers jsonb[] := '{}';
+  refused jsonb;
+  expires timestamptz;
+begin
+  insert into fleet.inflight (tenant_id, scope, key, count)
+    select distinct e->>'tenantId', g->>'scope', g->>'key', 0
+      from jsonb_array_elements(ps) e, jsonb_array_elements(e->'concurrency') g
+    on conflict do nothing;
+  insert into fleet.period_totals (tenant_id, scope, key, period, period_start, period_end)
+    select distinct e->>'tenantId', g->>'scope', g->>'key', g->>'period',
+           (g->>'start')::timestamptz, (g->>'end')::timestamptz
+      from jsonb_array_elements(ps) e, jsonb_array_elements(e->'ceilings') g
+    on conflict do nothing;
+  -- Row by row through each primary key, in the global order (see migration 0006).
+  for k in select distinct e->>'tenantId' as t, g->>'scope' as scope, g->>'key' as key
+             from jsonb_array_elements(ps) e, jsonb_array_elements(e->'concurrency') g
+            order by 1, 2, 3 loop
+    perform 1 from fleet.inflight
+      where tenant_id = k.t and scope = k.scope and key = k.key for update;
+  end loop;
+  for k in select distinct e->>'tenantId' as t, g->>'scope' as scope, g->>'key' as key,
+                  g->>'period' as period, (g->>'start')::timestamptz as start
+             from jsonb_array_elements(ps) e, jsonb_array_elements(e->'ceilings') g
+            order by 1, 2, 3, 4, 5 loop
+    perform 1 from fleet.period_totals
+      where tenant_id = k.t and scope = k.scope and key = k.key and period = k.period
+        and period_start = k.start for update;
+  end loop;
+  for k in select distinct e->>'tenantId' as t, e->>'account' as account, g->>'window' as w
+             from jsonb_array_elements(ps) e, jsonb_array_elements(e->'windows') g
+            order by 1, 2, 3 loop
+    perform 1 from fleet.window_state
+      where tenant_id = k.t and account_id = k.account and window_name = k.w for update;
+  end loop;
+
+  for p in select value from jsonb_array_elements(ps) loop
+    refused := fleet.gate_reserve_check(p);
+    if refused is null then
+      expires := fleet.gate_reserve_apply(p);
+      if expires is null then
+        refused := jsonb_build_object('code', 'MB003',
+          'message', 'the task already holds a reservation or a queue entry');
+      end if;
+    end if;
+    answers := answers || coalesce(refused || jsonb_build_object('ok', false),
+                                   jsonb_build_object('ok', true, 'expiresAt', expires));
+  end loop;
+  return to_jsonb(answers);
+end
+$fn$`;
+
+/**
+ * `fleet.reservation_settle_batch(ps jsonb)` without subtransactions: every reservation row is locked
+ * up front, so whether an entry can settle (`MB404` unknown, `MB409` committed, `MB401` token revoked)
+ * is known before it writes, and `fleet.reservation_settle` (migration 0004) then never raises.
+ */
+const SETTLE_BATCH = `
+create or replace function fleet.reservation_settle_batch(ps jsonb) returns jsonb
+language plpgsql as $fn$
+declare
+  p jsonb;
+  k record;
+  r fleet.reservations%rowtype;
+  held jsonb[] := '{}';
+  windows jsonb[] := '{}';
+  answers jsonb[] := '{}';
+begin
+  for k in select distinct e->>'id' as id from jsonb_array_elements(ps) e order by 1 loop
+    select * into r from fleet.reservations where id = k.id for update;
+    if found and r.status = 'live' then
+      held := held || array(
+        select jsonb_build_object('t', r.tenant_id, 'scope', h->>'scope', 'key', h->>'key',
+                                  'period', h->>'period', 'start', h->>'periodStart')
+          from jsonb_array_elements(r.holds) h);
+      windows := windows || array(
+        select jsonb_build_object('t', r.tenant_id, 'account', r.account_id, 'w', h->>'window')
+          from jsonb_array_elements(r.windows) h);
+    end if;
+  end loop;
+  for k in select distinct x->>'t' as t, x->>'scope' as scope, x->>'key' as key,
+                  x->>'period' as period, (x->>'start')::timestamptz as start
+             from unnest(held) x order by 1, 2, 3, 4, 5 loop
+    perform 1 from fleet.period_totals
+      where tenant_id = k.t and scope = k.scope and key = k.key and period = k.period
+        and period_start = k.start for update;
+  end loop;
+  for k in select distinct x->>'t' as t, x->>'account' as account, x->>'w' as w
+             from unnest(windows) x order by 1, 2, 3 loop
+    perform 1 from fleet.window_state
+      where tenant_id = k.t and account_id = k.account and window_name = k.w for update;
+  end loop;
+
+  for p in select value from jsonb_array_elements(ps) loop
+    if p ? 'tokenId' and not exists (select 1 from fleet.api_tokens
+        where id = p->>'tokenId' and revoked_at is null) then
+      answers := answers || jsonb_build_object('ok', false, 'code', 'MB401',
+        'message', 'the token is unknown or revoked');
+      continue;
+    end if;
+    select * into r from fleet.reservations
+     where id = p->>'id' and (p->>'tenant' is null or tenant_id = p->>'tenant');
+    if not found then
+      answers := answers || jsonb_build_object('ok', false, 'code', 'MB404',
+        'message', format('no reservation "%s"', p->>'id'));
+    elsif r.status = 'committed' and p->>'to' <> 'expired' then
+      answers := answers || jsonb_build_object('ok', false, 'code', 'MB409',
+        'message', format('reservation "%s" is already committed', p->>'id'));
+    else
+      answers := answers || (fleet.reservation_settle(p->>'tenant', p->>'id', p->>'to')
+                             || jsonb_build_object('ok', true));
+    end if;
+  end loop;
+  return to_jsonb(answers);
+end
+$fn$`;
+
+/** The group-commit functions without a subtransaction per entry (see above). */
+export const noSubtransactionsMigration: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await sql.raw(RESERVE_CHECK).execute(db);
+    await sql.raw(RESERVE_APPLY).execute(db);
+    await sql.raw(RESERVE_BATCH).execute(db);
+    await sql.raw(SETTLE_BATCH).execute(db);
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await sql.raw('drop function if exists fleet.gate_reserve_check(jsonb)').execute(db);
+    await sql.raw('drop function if exists fleet.gate_reserve_apply(jsonb)').execute(db);
+  },
+};
