@@ -1,0 +1,86 @@
+// Where a gate cycle's CPU goes, beside the peer's: CPU seconds of the service process and of all
+// PostgreSQL processes (read from /proc before and after each measure) per completed cycle — "gate,
+// then release" against "consume, then refund" — in both shapes, interleaved. On this 2-core machine
+// the load generator, the service and PostgreSQL share the cores, so throughput follows CPU per
+// cycle. PostgreSQL's figure includes its background processes (checkpointer, WAL writer), which
+// work for whatever wrote.
+//   node bench/cpu-per-cycle.mjs [--rounds 2] [--seconds 8]
+import { readFileSync, readdirSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { freshDb, load, startServer, vacuum, warmUp } from './lib.mjs';
+
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '2' }, seconds: { type: 'string', default: '8' } },
+});
+const TICKS_PER_SECOND = 100;
+
+/** CPU ms (user + system) a process has used, or 0 once it is gone. */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU ms of every PostgreSQL process, by pid (backends come and go: compare pid by pid). */
+function postgresCpu() {
+  const out = new Map();
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('postgres')) out.set(p, cpuMs(p));
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+function postgresDelta(before, after) {
+  let ms = 0;
+  for (const [pid, t] of after) ms += t - (before.get(pid) ?? 0);
+  return ms;
+}
+
+const url = await freshDb('bench_cpu');
+const server = await startServer(['--database-url', url, '--accounts', '100', '--peer']);
+const rows = [];
+try {
+  await warmUp(server, ['gate', 'peer'], 2);
+  for (let round = 0; round < Number(values.rounds); round++) {
+    for (const shape of ['hot', 'spread']) {
+      for (const route of ['gate', 'peer']) {
+        await vacuum(url);
+        const s0 = cpuMs(server.pid);
+        const p0 = postgresCpu();
+        const r = await load(server, route, shape, Number(values.seconds));
+        const serviceMs = cpuMs(server.pid) - s0;
+        const pgMs = postgresDelta(p0, postgresCpu());
+        const row = {
+          route,
+          shape,
+          cyclesPerSecond: Math.round(r.rps),
+          serviceMsPerCycle: +(serviceMs / r.ok).toFixed(3),
+          postgresMsPerCycle: +(pgMs / r.ok).toFixed(3),
+        };
+        rows.push(row);
+        console.error(JSON.stringify(row));
+      }
+    }
+  }
+} finally {
+  await server.stop();
+}
+console.log('| route | shape | cycles/s | service CPU ms / cycle | PostgreSQL CPU ms / cycle |');
+console.log('| ----- | ----- | -------: | ---------------------: | ------------------------: |');
+for (const route of ['gate', 'peer']) {
+  for (const shape of ['hot', 'spread']) {
+    const mine = rows.filter((r) => r.route === route && r.shape === shape);
+    const med = (k) => mine.map((r) => r[k]).sort((a, b) => a - b)[Math.floor(mine.length / 2)];
+    console.log(
+      `| ${route} | ${shape} | ${med('cyclesPerSecond')} | ${med('serviceMsPerCycle')} | ${med('postgresMsPerCycle')} |`,
+    );
+  }
+}
