@@ -16,9 +16,20 @@ import type { Migration } from 'kysely/migration';
  * token revoked, `MB002` configuration moved, `MB003` task held, `MB001` a limit no longer holds).
  * `fleet.gate_reserve_apply(p)`: takes it; null when a live reservation for the task appeared (the
  * partial unique index, e.g. another replica's retry of the same task committed first). The one-entry
- * function of migration 0003, `fleet.gate_reserve_one`, is no longer called; it stays so that this
- * migration can be rolled back.
+ * function of migration 0003, `fleet.gate_reserve_one`, is no longer called. Like migration 0006 this
+ * one has no `down`: the migrator only moves forward, and a rollback is a new migration.
  */
+/** Live reservations in a concurrency scope (`tenant` with key `*`, `account`, `provider`). */
+const LIVE_RESERVATIONS = `
+create or replace function fleet.live_reservations(t text, p_scope text, p_key text) returns integer
+language sql stable as $fn$
+  select count(*)::integer from fleet.reservations r
+   where r.tenant_id = t and r.status = 'live'
+     and (p_scope = 'tenant'
+          or (p_scope = 'account' and r.account_id = p_key)
+          or (p_scope = 'provider' and r.provider = p_key))
+$fn$`;
+
 const RESERVE_CHECK = `
 create or replace function fleet.gate_reserve_check(p jsonb) returns jsonb
 language plpgsql as $fn$
@@ -48,11 +59,7 @@ begin
   -- The batch holds each limited scope's concurrency row, so no other writer adds a live reservation
   -- to it until this transaction ends; the count is taken in a fresh statement after that lock.
   for g in select value from jsonb_array_elements(p->'concurrency') loop
-    select count(*) into n from fleet.reservations r
-      where r.tenant_id = t and r.status = 'live'
-        and (g->>'scope' = 'tenant'
-             or (g->>'scope' = 'account' and r.account_id = g->>'key')
-             or (g->>'scope' = 'provider' and r.provider = g->>'key'));
+    n := fleet.live_reservations(t, g->>'scope', g->>'key');
     if n + 1 > (g->>'limit')::integer then
       return jsonb_build_object('code', 'MB001', 'message',
         format('a concurrent reservation took the room first (%s concurrency %s)', g->>'scope', g->>'key'));
@@ -103,12 +110,7 @@ begin
   end if;
 
   for g in select value from jsonb_array_elements(p->'concurrency') loop
-    update fleet.inflight set count = (
-        select count(*) from fleet.reservations r
-         where r.tenant_id = t and r.status = 'live'
-           and (g->>'scope' = 'tenant'
-                or (g->>'scope' = 'account' and r.account_id = g->>'key')
-                or (g->>'scope' = 'provider' and r.provider = g->>'key')))
+    update fleet.inflight set count = fleet.live_reservations(t, g->>'scope', g->>'key')
       where tenant_id = t and scope = g->>'scope' and key = g->>'key';
   end loop;
 
@@ -259,13 +261,10 @@ $fn$`;
 /** The group-commit functions without a subtransaction per entry (see above). */
 export const noSubtransactionsMigration: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
+    await sql.raw(LIVE_RESERVATIONS).execute(db);
     await sql.raw(RESERVE_CHECK).execute(db);
     await sql.raw(RESERVE_APPLY).execute(db);
     await sql.raw(RESERVE_BATCH).execute(db);
     await sql.raw(SETTLE_BATCH).execute(db);
-  },
-  async down(db: Kysely<unknown>): Promise<void> {
-    await sql.raw('drop function if exists fleet.gate_reserve_check(jsonb)').execute(db);
-    await sql.raw('drop function if exists fleet.gate_reserve_apply(jsonb)').execute(db);
   },
 };
