@@ -21,23 +21,26 @@ async function fromBundle<M>(bundle: string, modules: () => Promise<M>): Promise
 // Two commands are dispatched before commander and the other commands are even loaded: the status
 // line, which Claude Code runs on every prompt, and an import with nothing new, which a scheduler runs
 // often (docs/cli.md; figures in docs/benchmarks.md). Anything else goes through the full CLI.
-const args = process.argv.slice(2);
-const statusline = earlyStatuslineFlags(args);
-const quickImport = statusline ? undefined : earlyImportFlags(args);
-if (statusline) {
-  const { runStatusline } = await fromBundle(
-    'statusline.bundle.js',
-    () => import('./commands/statusline/run.js'),
-  );
-  process.exitCode = await runStatusline(statusline);
-} else if (
-  quickImport &&
-  (await (
-    await fromBundle('import-quick.bundle.js', () => import('./commands/import/quick-main.js'))
-  ).runQuickImport(quickImport))
-) {
-  process.exitCode = 0;
-} else {
+async function run(args: readonly string[]): Promise<number> {
+  const statusline = earlyStatuslineFlags(args);
+  if (statusline) {
+    const { runStatusline } = await fromBundle(
+      'statusline.bundle.js',
+      () => import('./commands/statusline/run.js'),
+    );
+    return runStatusline(statusline);
+  }
+  const quickImport = earlyImportFlags(args);
+  if (quickImport) {
+    const { runQuickImport } = await fromBundle(
+      'import-quick.bundle.js',
+      () => import('./commands/import/quick-main.js'),
+    );
+    // False when there may be something to import: the full command runs.
+    if (await runQuickImport(quickImport)) return 0;
+  }
   const { main } = await import('./main.js');
-  process.exitCode = await main(process.argv);
+  return main(process.argv);
 }
+
+process.exitCode = await run(process.argv.slice(2));
