@@ -213,6 +213,32 @@ describeOnBackends('the dispatch gate', (env) => {
     expect(body.decisions[0]?.trace?.length).toBeGreaterThan(0);
   });
 
+  it("answers a release of an unknown reservation, or of another tenant's, with 404 and of a committed one with 409", async () => {
+    const t = await env().tenant();
+    await setup(t);
+    const a = await ask(t, gateBody('rel-404-409', '1'));
+    expect(a.decision).toBe('allow');
+    const other = await env().tenant();
+    const foreign = await other.request({
+      method: 'POST',
+      url: `/v1/reservations/${a.reservationId}/release`,
+    });
+    expect(foreign.statusCode).toBe(404);
+    expect(foreign.json()).toMatchObject({ code: 'BUDGET_ERR_NOT_FOUND' });
+    const unknown = await t.request({ method: 'POST', url: '/v1/reservations/nope/release' });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toMatchObject({ code: 'BUDGET_ERR_NOT_FOUND' });
+    const commit = await t.request({
+      method: 'POST',
+      url: `/v1/reservations/${a.reservationId}/commit`,
+      payload: { actual: { inputTokens: 10, outputTokens: 10, usd: '0.5' } },
+    });
+    expect(commit.statusCode).toBe(200);
+    const late = await t.request({ method: 'POST', url: `/v1/reservations/${a.reservationId}/release` });
+    expect(late.statusCode).toBe(409);
+    expect(late.json()).toMatchObject({ code: 'BUDGET_ERR_RESERVATION_STATE' });
+  });
+
   it('answers a commit of an unknown reservation with 404 and a malformed gate request with 400', async () => {
     const t = await env().tenant();
     const missing = await t.request({

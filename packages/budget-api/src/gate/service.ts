@@ -509,7 +509,7 @@ export class GateService {
   }
 
   /**
-   * Releases or expires one reservation in one statement (`fleet.reservation_settle`, migration 0004).
+   * Releases or expires one reservation in one statement (`fleet.reservation_settle`, migrations 0004, 0008).
    * `waiting` says whether the tenant has queued work that the freed room may admit.
    */
   private async settle(
@@ -540,7 +540,7 @@ export class GateService {
     const touched = new Set<string>();
     for (let i = 0; i < 500; i++) {
       // One reservation per statement, skipping rows another replica is settling right now.
-      const next = await sql<{ s: SettleAnswer }>`
+      const next = await sql<{ s: SettleOutcome }>`
         select fleet.reservation_settle(null, x.id, 'expired') as s
           from (select id from fleet.reservations
                  where status = 'live' and expires_at <= now()
@@ -549,7 +549,8 @@ export class GateService {
       `.execute(this.db);
       const settled = next.rows[0]?.s;
       if (!settled) break;
-      if (!settled.settled) continue;
+      // Another replica settled it first (or it was committed meanwhile): nothing was freed here.
+      if (!settled.ok || !settled.settled) continue;
       this.states.released(settled.tenant, settled);
       this.metrics.expired.inc({ tenant: settled.tenant });
       touched.add(settled.tenant);
@@ -891,7 +892,7 @@ function reserveInput(
   };
 }
 
-/** What `fleet.reservation_settle` answers (what was freed, when it settled something). */
+/** What `fleet.reservation_settle` answers when it may settle (what was freed, when it settled something). */
 interface SettleAnswer extends HeldChange {
   status: string;
   tenant: string;
@@ -899,7 +900,7 @@ interface SettleAnswer extends HeldChange {
   waiting: boolean;
 }
 
-/** What `fleet.reservation_settle_batch` answers for one entry. */
+/** What `fleet.reservation_settle` (and its batch) answers for one entry. */
 type SettleOutcome = (SettleAnswer & { ok: true }) | { ok: false; code: string; message: string };
 
 /** The audit row of an answer, as the one-statement reservation writes it. */

@@ -15,9 +15,9 @@ import type { Migration } from 'kysely/migration';
  * `fleet.gate_reserve_check(p)`: null when entry `p` may be taken, else `{code, message}` (`MB401`
  * token revoked, `MB002` configuration moved, `MB003` task held, `MB001` a limit no longer holds).
  * `fleet.gate_reserve_apply(p)`: takes it; null when a live reservation for the task appeared (the
- * partial unique index, e.g. another replica's retry of the same task committed first). The one-entry
- * function of migration 0003, `fleet.gate_reserve_one`, is no longer called. Like migration 0006 this
- * one has no `down`: the migrator only moves forward, and a rollback is a new migration.
+ * partial unique index, e.g. another replica's retry of the same task committed first). They replace
+ * migration 0003's `fleet.gate_reserve_one`, which is dropped. Like migration 0006 this one has no
+ * `down`: the migrator only moves forward, and a rollback is a new migration.
  */
 /** Live reservations in a concurrency scope (`tenant` with key `*`, `account`, `provider`). */
 const LIVE_RESERVATIONS = `
@@ -194,9 +194,59 @@ end
 $fn$`;
 
 /**
- * `fleet.reservation_settle_batch(ps jsonb)` without subtransactions: every reservation row is locked
- * up front, so whether an entry can settle (`MB404` unknown, `MB409` committed, `MB401` token revoked)
- * is known before it writes, and `fleet.reservation_settle` (migration 0004) then never raises.
+ * `fleet.reservation_settle(tenant, id, to)` as in migration 0004, except that an unknown reservation
+ * (`MB404`) or a release of a committed one (`MB409`) is answered `{ok: false, code, message}` instead
+ * of raised: the rules live here once, and the batch below needs no subtransaction to survive them.
+ * Every other answer carries `ok: true`.
+ */
+const SETTLE = `
+create or replace function fleet.reservation_settle(p_tenant text, p_id text, p_to text) returns jsonb
+language plpgsql as $fn$
+declare
+  r fleet.reservations%rowtype;
+  h jsonb;
+begin
+  select * into r from fleet.reservations
+    where id = p_id and (p_tenant is null or tenant_id = p_tenant)
+    for update;
+  if not found then
+    return jsonb_build_object('ok', false, 'code', 'MB404',
+      'message', format('no reservation "%s"', p_id));
+  end if;
+  if r.status = 'committed' and p_to <> 'expired' then
+    return jsonb_build_object('ok', false, 'code', 'MB409',
+      'message', format('reservation "%s" is already committed', p_id));
+  end if;
+  if r.status <> 'live' then
+    return jsonb_build_object('ok', true, 'status', r.status, 'tenant', r.tenant_id, 'settled', false,
+                              'waiting', false);
+  end if;
+
+  update fleet.reservations set status = p_to, settled_at = now() where id = p_id;
+  -- The holds were stored in the order every writer locks ceiling rows in.
+  for h in select value from jsonb_array_elements(r.holds) loop
+    update fleet.period_totals set reserved_usd = greatest(reserved_usd - r.usd, 0)
+      where tenant_id = r.tenant_id and scope = h->>'scope' and key = h->>'key'
+        and period = h->>'period' and period_start = (h->>'periodStart')::timestamptz;
+  end loop;
+  for h in select value from jsonb_array_elements(r.windows) order by value->>'window' loop
+    update fleet.window_state
+       set reserved_percent = greatest(reserved_percent - (h->>'percent')::numeric, 0)
+     where tenant_id = r.tenant_id and account_id = r.account_id and window_name = h->>'window';
+  end loop;
+
+  return jsonb_build_object('ok', true, 'status', p_to, 'tenant', r.tenant_id, 'settled', true,
+    'waiting', exists (select 1 from fleet.queue_entries
+                        where tenant_id = r.tenant_id and status = 'waiting'),
+    'account', r.account_id, 'provider', r.provider, 'usd', r.usd::text, 'holds', r.holds,
+    'windows', r.windows);
+end
+$fn$`;
+
+/**
+ * `fleet.reservation_settle_batch(ps jsonb)` without subtransactions: the rows are locked up front as
+ * in migration 0006, and each entry is answered by `fleet.reservation_settle` (which no longer
+ * raises) or, when its caller's token was revoked, `MB401` without settling.
  */
 const SETTLE_BATCH = `
 create or replace function fleet.reservation_settle_batch(ps jsonb) returns jsonb
@@ -239,19 +289,8 @@ begin
         where id = p->>'tokenId' and revoked_at is null) then
       answers := answers || jsonb_build_object('ok', false, 'code', 'MB401',
         'message', 'the token is unknown or revoked');
-      continue;
-    end if;
-    select * into r from fleet.reservations
-     where id = p->>'id' and (p->>'tenant' is null or tenant_id = p->>'tenant');
-    if not found then
-      answers := answers || jsonb_build_object('ok', false, 'code', 'MB404',
-        'message', format('no reservation "%s"', p->>'id'));
-    elsif r.status = 'committed' and p->>'to' <> 'expired' then
-      answers := answers || jsonb_build_object('ok', false, 'code', 'MB409',
-        'message', format('reservation "%s" is already committed', p->>'id'));
     else
-      answers := answers || (fleet.reservation_settle(p->>'tenant', p->>'id', p->>'to')
-                             || jsonb_build_object('ok', true));
+      answers := answers || fleet.reservation_settle(p->>'tenant', p->>'id', p->>'to');
     end if;
   end loop;
   return to_jsonb(answers);
@@ -265,6 +304,8 @@ export const noSubtransactionsMigration: Migration = {
     await sql.raw(RESERVE_CHECK).execute(db);
     await sql.raw(RESERVE_APPLY).execute(db);
     await sql.raw(RESERVE_BATCH).execute(db);
+    await sql.raw(SETTLE).execute(db);
     await sql.raw(SETTLE_BATCH).execute(db);
+    await sql.raw('drop function fleet.gate_reserve_one(jsonb)').execute(db);
   },
 };
