@@ -10,8 +10,9 @@
 // bound). The mix is heavier per request than suite 2's gate-then-release loop (~1,800 HTTP
 // requests/s, docs/benchmarks.md): commits write the ledger and drop the held state, spend batches
 // write ten rows each. Operations start on a fixed schedule whatever the answers' latency (an open
-// loop), so a service that slows down shows it in its latency instead of in a lower rate. Database: SOAK_DATABASE_URL's server (a fresh database
-// rel_soak_<random> is created and dropped), else PGlite in a temp directory.
+// loop), so a service that slows down shows it in its latency instead of in a lower rate.
+// Database: SOAK_DATABASE_URL's server (a fresh database rel_soak_<random> is created and dropped),
+// else PGlite in a temp directory.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -82,15 +83,15 @@ function kindOf(method, path) {
 }
 
 async function call(method, path, body) {
-  const t0 = performance.now();
-  const result = await send(method, path, body, t0);
+  const result = await send(method, path, body);
   const kind = kindOf(method, path);
   if (!byKind.has(kind)) byKind.set(kind, []);
   byKind.get(kind).push(result.ms);
   return result;
 }
 
-async function send(method, path, body, t0) {
+async function send(method, path, body) {
+  const t0 = performance.now();
   try {
     const res = await fetch(`${base}${path}`, {
       method,
