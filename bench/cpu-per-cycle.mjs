@@ -7,7 +7,7 @@
 //   node bench/cpu-per-cycle.mjs [--rounds 2] [--seconds 8]
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { freshDb, load, startServer, vacuum, warmUp } from './lib.mjs';
+import { freshDb, load, median, startServer, vacuum, warmUp } from './lib.mjs';
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '2' }, seconds: { type: 'string', default: '8' } },
@@ -78,7 +78,7 @@ console.log('| ----- | ----- | -------: | ---------------------: | -------------
 for (const route of ['gate', 'peer']) {
   for (const shape of ['hot', 'spread']) {
     const mine = rows.filter((r) => r.route === route && r.shape === shape);
-    const med = (k) => mine.map((r) => r[k]).sort((a, b) => a - b)[Math.floor(mine.length / 2)];
+    const med = (k) => +median(mine.map((r) => r[k])).toFixed(k === 'cyclesPerSecond' ? 0 : 3);
     console.log(
       `| ${route} | ${shape} | ${med('cyclesPerSecond')} | ${med('serviceMsPerCycle')} | ${med('postgresMsPerCycle')} |`,
     );

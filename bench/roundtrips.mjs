@@ -33,51 +33,44 @@ export async function countRoundTrips(url, accounts = 100, samples = 5) {
         },
       });
     }
-    // Steady state: every account has reserved once, so its running-total rows exist. A period's first
-    // reservation creates its row, which makes the replica read the register afresh for the next
-    // decision (an extra round trip that a busy account pays once a period, not per request).
-    for (let i = 0; i <= samples; i++) {
+    // One gate request for a new task on `account`, and its reservation's release; `between` runs
+    // after the gate answered, before the release is sent.
+    async function gateThenRelease(taskId, account, between = () => {}) {
       const res = await app.inject({
         method: 'POST',
         url: '/v1/gate',
         headers,
         payload: {
-          taskId: `rt-warm-${i}`,
+          taskId,
           taskClass: 'feature',
           model: 'claude-sonnet-4',
-          account: `acct-${i}`,
+          account,
           estimate: { usd: '0.01' },
           agent: 'bench',
           host: 'bench-host',
         },
       });
-      const id = res.json().reservationId;
-      await app.inject({ method: 'POST', url: `/v1/reservations/${id}/release`, headers });
+      between();
+      await app.inject({
+        method: 'POST',
+        url: `/v1/reservations/${res.json().reservationId}/release`,
+        headers,
+      });
     }
+    // Steady state: every account has reserved once, so its running-total rows exist. A period's first
+    // reservation creates its row, which makes the replica read the register afresh for the next
+    // decision (an extra round trip that a busy account pays once a period, not per request).
+    for (let i = 0; i <= samples; i++) await gateThenRelease(`rt-warm-${i}`, `acct-${i}`);
     const out = {};
     for (const shape of ['hot', 'spread']) {
       let gate = [];
       let release = [];
       for (let k = 0; k < samples; k++) {
         log = [];
-        const res = await app.inject({
-          method: 'POST',
-          url: '/v1/gate',
-          headers,
-          payload: {
-            taskId: `rt-${shape}-${k}`,
-            taskClass: 'feature',
-            model: 'claude-sonnet-4',
-            account: shape === 'hot' ? 'acct-0' : `acct-${k + 1}`,
-            estimate: { usd: '0.01' },
-            agent: 'bench',
-            host: 'bench-host',
-          },
+        await gateThenRelease(`rt-${shape}-${k}`, shape === 'hot' ? 'acct-0' : `acct-${k + 1}`, () => {
+          gate = log;
+          log = [];
         });
-        gate = log;
-        log = [];
-        const id = res.json().reservationId;
-        await app.inject({ method: 'POST', url: `/v1/reservations/${id}/release`, headers });
         release = log;
       }
       out[shape] = {
