@@ -7,6 +7,7 @@
 // timed here per request; the releases are reported beside them.
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { gateRequest } from './requests.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -50,15 +51,7 @@ const primary = {
     context.account = account;
     return {
       ...req,
-      body: JSON.stringify({
-        taskId: `${prefix}-${n}`,
-        taskClass: 'feature',
-        model: 'claude-sonnet-4',
-        account,
-        estimate: { usd: '0.01' },
-        agent: 'bench',
-        host: 'bench-host',
-      }),
+      body: JSON.stringify(gateRequest(`${prefix}-${n}`, account)),
     };
   },
   onResponse: (status, body, context) => {

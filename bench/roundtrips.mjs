@@ -3,6 +3,7 @@
 // service's pg is the same module instance as this one (pnpm links one pg@8 into both).
 import pg from 'pg';
 import { buildApp, createToken, migrate, openDatabase } from '../packages/budget-api/dist/index.js';
+import { gateRequest } from './requests.mjs';
 
 /** Round trips of a gate request and its release, with the statements of the last one sampled. */
 export async function countRoundTrips(url, accounts = 100, samples = 5) {
@@ -40,15 +41,7 @@ export async function countRoundTrips(url, accounts = 100, samples = 5) {
         method: 'POST',
         url: '/v1/gate',
         headers,
-        payload: {
-          taskId,
-          taskClass: 'feature',
-          model: 'claude-sonnet-4',
-          account,
-          estimate: { usd: '0.01' },
-          agent: 'bench',
-          host: 'bench-host',
-        },
+        payload: gateRequest(taskId, account),
       });
       between();
       await app.inject({
