@@ -34,19 +34,21 @@ export class ConfigCache {
 
   /**
    * The tenant's configuration at `version`, which the caller read itself (the gate reads it in the
-   * same statement as its snapshot, so a decision never costs a separate round trip for it).
+   * same statement as its snapshot, so a decision never costs a separate round trip for it). A caller
+   * inside a transaction passes it as `via`: a reload then reads through the transaction's connection,
+   * which on the embedded database is the only one and would otherwise wait for the transaction's end.
    */
-  async at(tenantId: string, version: number): Promise<TenantConfig> {
-    return this.load(tenantId, version);
+  async at(tenantId: string, version: number, via?: FleetDb): Promise<TenantConfig> {
+    return this.load(tenantId, version, via ?? this.db);
   }
 
-  private async load(tenantId: string, version: number): Promise<TenantConfig> {
+  private async load(tenantId: string, version: number, db: FleetDb = this.db): Promise<TenantConfig> {
     const held = this.entries.get(tenantId);
     if (held && held.version === version) return held;
     const [policy, accounts, authorizations] = await Promise.all([
-      currentPolicy(this.db, tenantId),
-      listAccounts(this.db, tenantId),
-      listAuthorizations(this.db, tenantId),
+      currentPolicy(db, tenantId),
+      listAccounts(db, tenantId),
+      listAuthorizations(db, tenantId),
     ]);
     const config: TenantConfig = {
       tenantId,

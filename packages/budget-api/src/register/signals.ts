@@ -1,9 +1,12 @@
 import { applyResetPrecedence, type Account, type UsageSignal, type Confidence } from '@mosaic/budget-core';
 import type { DateTime } from 'luxon';
 import type { FleetDb } from '../db/database.js';
-import { databaseNow } from '../gate/snapshot.js';
+import { sql } from 'kysely';
+import { revokedToken, windowKey } from '../gate/snapshot.js';
+import { isUniqueViolation } from '../gate/retry.js';
 import { BudgetApiError, type ProblemIssue } from '../errors.js';
-import { listAccounts } from './accounts.js';
+import type { ConfigCache } from './config-cache.js';
+import { pgArray } from './pg-array.js';
 import { instant, iso } from './wire.js';
 
 /** What happened to each signal of a batch. */
@@ -64,118 +67,273 @@ async function sentBefore(trx: FleetDb, tenantId: string, s: UsageSignal): Promi
   return row !== undefined;
 }
 
+/** A window's state as the batch holds it while folding its signals in, oldest first. */
+interface FoldedWindow {
+  account: string;
+  window: string;
+  /** The row exists in `window_state` (it was there when locked): update it, else insert it. */
+  existed: boolean;
+  /** The batch has a state for it (the row existed, or an earlier signal of the batch created it). */
+  held: boolean;
+  observedMs: number;
+  usedPercent: string;
+  observedAt: string;
+  resetAt: DateTime | undefined;
+  resetConfidence: Confidence;
+  /** A signal of the batch was newer than the held one: used %, observation and unsignaled spend restart. */
+  newer: boolean;
+  /** Something of the row changes; an unchanged row is not written. */
+  changed: boolean;
+}
+
+/** A held window row, locked, as the batch's first statement reads it (timestamps as JSON text). */
+interface LockedRow {
+  account_id: string;
+  window_name: string;
+  used_percent: string;
+  observed_at: string;
+  reset_at: string | null;
+  reset_confidence: string;
+}
+
+/**
+ * Reads, in one statement, what folding a batch needs and locks what it will write: the database's
+ * clock, the tenant's configuration version (the accounts come from the replica's cache at it), whether
+ * the caller's token is still live (when `tokenId` is given, as the gate does) and the batch's window
+ * rows, locked in the same order as the gate's reservations lock them so the two never deadlock.
+ */
+async function lockWindows(
+  trx: FleetDb,
+  tenantId: string,
+  keys: { account: string; window: string }[],
+  tokenId: string | undefined,
+): Promise<{ now: DateTime; version: number; tokenOk: boolean | null; rows: LockedRow[] }> {
+  const token = tokenId ?? null;
+  const result = await sql<{
+    now: Date | string;
+    v: string | number;
+    token_ok: boolean | null;
+    held: LockedRow[];
+  }>`
+    select now() as now,
+      coalesce((select config_version from fleet.tenants where id = ${tenantId}), 0) as v,
+      (select revoked_at is null from fleet.api_tokens
+        where ${token}::text is not null and id = ${token} and tenant_id = ${tenantId}) as token_ok,
+      (select coalesce(json_agg(x), '[]') from (
+         select ws.account_id, ws.window_name, ws.used_percent::text as used_percent, ws.observed_at,
+                ws.reset_at, ws.reset_confidence
+           from fleet.window_state ws
+           join unnest(${pgArray(keys.map((k) => k.account))}::text[],
+                       ${pgArray(keys.map((k) => k.window))}::text[]) as k(account_id, window_name)
+             using (account_id, window_name)
+          where ws.tenant_id = ${tenantId}
+          order by ws.account_id, ws.window_name
+          for update of ws) x) as held
+  `.execute(trx);
+  const row = result.rows[0];
+  if (!row) throw new Error('the signal batch query returned no row');
+  return { now: instant(row.now), version: Number(row.v), tokenOk: row.token_ok, rows: row.held };
+}
+
+/**
+ * Writes a folded batch in one statement: every signal to the audit trail (in the order folded), and
+ * each window that changed — an update of a row that existed, an insert of one that did not.
+ */
+async function writeBatch(
+  trx: FleetDb,
+  tenantId: string,
+  audit: UsageSignal[],
+  windows: FoldedWindow[],
+): Promise<void> {
+  const col = <T>(rows: T[], pick: (r: T) => string | null) => pgArray(rows.map(pick));
+  const bool = (rows: FoldedWindow[], pick: (r: FoldedWindow) => boolean) =>
+    `{${rows.map((r) => (pick(r) ? 't' : 'f')).join(',')}}`;
+  const w = windows.filter((x) => x.changed);
+  await sql`
+    with audit as (
+      insert into fleet.usage_signals
+        (tenant_id, account_id, window_name, used_percent, reset_at, confidence, observed_at, source)
+      select ${tenantId}, a.account_id, a.window_name, a.used_percent, a.reset_at, a.confidence,
+             a.observed_at, a.source
+        from unnest(${col(audit, (s) => s.account)}::text[], ${col(audit, (s) => s.window)}::text[],
+                    ${col(audit, (s) => s.usedPercent.toString())}::numeric[],
+                    ${col(audit, (s) => (s.resetAt ? iso(s.resetAt) : null))}::timestamptz[],
+                    ${col(audit, (s) => s.confidence)}::text[],
+                    ${col(audit, (s) => iso(s.observedAt))}::timestamptz[],
+                    ${col(audit, (s) => s.source ?? null)}::text[])
+          with ordinality as a(account_id, window_name, used_percent, reset_at, confidence, observed_at,
+                               source, ord)
+       order by a.ord),
+    v as (
+      select * from unnest(${col(w, (x) => x.account)}::text[], ${col(w, (x) => x.window)}::text[],
+                           ${col(w, (x) => x.usedPercent)}::numeric[],
+                           ${col(w, (x) => x.observedAt)}::timestamptz[],
+                           ${col(w, (x) => (x.resetAt ? iso(x.resetAt) : null))}::timestamptz[],
+                           ${col(w, (x) => x.resetConfidence)}::text[],
+                           ${bool(w, (x) => x.newer)}::boolean[], ${bool(w, (x) => x.existed)}::boolean[])
+        as v(account_id, window_name, used_percent, observed_at, reset_at, reset_confidence, newer, existed)),
+    updated as (
+      update fleet.window_state ws
+         set reset_at = v.reset_at, reset_confidence = v.reset_confidence,
+             -- A newer observation already includes spend up to its instant: unsignaled spend restarts at zero.
+             used_percent = case when v.newer then v.used_percent else ws.used_percent end,
+             observed_at = case when v.newer then v.observed_at else ws.observed_at end,
+             unsignaled_usd = case when v.newer then 0 else ws.unsignaled_usd end
+        from v
+       where v.existed and ws.tenant_id = ${tenantId} and ws.account_id = v.account_id
+         and ws.window_name = v.window_name)
+    insert into fleet.window_state
+      (tenant_id, account_id, window_name, used_percent, observed_at, reset_at, reset_confidence)
+    select ${tenantId}, v.account_id, v.window_name, v.used_percent, v.observed_at, v.reset_at,
+           v.reset_confidence
+      from v where not v.existed
+  `.execute(trx);
+}
+
+/** Most attempts at a batch whose new window row a concurrent batch inserted first. */
+const INSERT_RACE_ATTEMPTS = 3;
+
 /**
  * Records usage signals (all kept in `usage_signals` for the audit trail) and folds each into its
  * window's current state: a signal older than the held one does not overwrite the used %, and the
  * reset is merged by the core's precedence rule. Time is the database's clock: a signal observed
  * after it is folded in as observed now (see {@link SignalOutcome.clamped}).
+ *
+ * A batch costs one transaction of two statements whatever its size (a status line sends two signals
+ * per prompt): one that locks the batch's windows and reads the clock, the configuration version and
+ * the token, and one that writes the audit rows and the changed windows. The signals are folded in
+ * between, oldest first, exactly as one request per signal would fold them.
  */
 export async function ingestSignals(
   db: FleetDb,
+  configs: ConfigCache,
   tenantId: string,
   signals: UsageSignal[],
+  tokenId?: string,
 ): Promise<SignalOutcome[]> {
-  const accounts = new Map((await listAccounts(db, tenantId)).map((a) => [a.id, a]));
-  checkSignals(signals, accounts);
   // Oldest first, so a batch replayed out of order ends in the same state as one sent in order.
   const ordered = [...signals].sort((a, b) => a.observedAt.toMillis() - b.observedAt.toMillis());
-  return db.transaction().execute(async (trx) => {
-    // The database's clock, not this replica's: replicas may disagree, and the gate, expiry and
-    // pace all read the database's. It is the transaction's start, the same for the whole batch.
-    const now = instant(await databaseNow(trx));
-    const outcomes: SignalOutcome[] = [];
-    for (const s of ordered) {
-      // A host whose clock runs ahead would otherwise hold the window with a reading "from the
-      // future", and every true reading until that instant would look older and be dropped. The
-      // window state never believes a time later than the register's; the audit row keeps what
-      // was sent, and its received_at shows the clock it was clamped to.
-      const clamped = s.observedAt.toMillis() > now.toMillis();
-      const observedAt = clamped ? now : s.observedAt;
-      // A clamped reading sent again (a retry) would look newer at every arrival and zero the
-      // window's unsignaled spend each time; it is recognised by what was sent, in the audit.
-      const repeated = clamped && (await sentBefore(trx, tenantId, s));
-      await trx
-        .insertInto('fleet.usage_signals')
-        .values({
-          tenant_id: tenantId,
-          account_id: s.account,
-          window_name: s.window,
-          used_percent: s.usedPercent.toString(),
-          reset_at: s.resetAt ? iso(s.resetAt) : null,
-          confidence: s.confidence,
-          observed_at: iso(s.observedAt),
-          source: s.source ?? null,
-        })
-        .execute();
-      const held = await trx
-        .selectFrom('fleet.window_state')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .where('account_id', '=', s.account)
-        .where('window_name', '=', s.window)
-        .forUpdate()
-        .executeTakeFirst();
-      const heldMs = held ? instant(held.observed_at).toMillis() : Number.NaN;
-      // Clamped readings of one batch share the instant `now`; the later sent one is the newer.
-      const newer =
-        !repeated &&
-        (!held || heldMs < observedAt.toMillis() || (clamped && heldMs === observedAt.toMillis()));
-      let resetAt: string | null = held?.reset_at ? iso(instant(held.reset_at)) : null;
-      let resetConfidence: Confidence = (held?.reset_confidence as Confidence | undefined) ?? 'unknown';
-      let reset: SignalOutcome['reset'];
-      if (s.resetAt) {
-        const result = applyResetPrecedence(
-          held?.reset_at ? { resetAt: instant(held.reset_at), confidence: resetConfidence } : undefined,
-          { resetAt: s.resetAt, confidence: s.confidence },
-          now,
-        );
-        resetAt = iso(result.resetAt);
-        resetConfidence = result.confidence;
-        reset = { kept: result.kept, rule: result.rule };
-      }
-      if (!held) {
-        await trx
-          .insertInto('fleet.window_state')
-          .values({
-            tenant_id: tenantId,
-            account_id: s.account,
-            window_name: s.window,
-            used_percent: s.usedPercent.toString(),
-            observed_at: iso(observedAt),
-            reset_at: resetAt,
-            reset_confidence: resetConfidence,
-          })
-          .execute();
-      } else {
-        await trx
-          .updateTable('fleet.window_state')
-          .set({
-            reset_at: resetAt,
-            reset_confidence: resetConfidence,
-            // A newer observation already includes spend up to its instant: unsignaled spend restarts at zero.
-            ...(newer
-              ? {
-                  used_percent: s.usedPercent.toString(),
-                  observed_at: iso(observedAt),
-                  unsignaled_usd: '0',
-                }
-              : {}),
-          })
-          .where('tenant_id', '=', tenantId)
-          .where('account_id', '=', s.account)
-          .where('window_name', '=', s.window)
-          .execute();
-      }
-      outcomes.push({
-        account: s.account,
-        window: s.window,
-        usage: newer ? 'applied' : 'stale',
-        ...(reset ? { reset } : {}),
-        ...(clamped ? { clamped: { sent: iso(s.observedAt), clampedTo: iso(now) } } : {}),
+  const keys = new Map<string, { account: string; window: string }>();
+  for (const s of ordered) keys.set(windowKey(s.account, s.window), { account: s.account, window: s.window });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute(async (trx) => {
+        // The database's clock, not this replica's: replicas may disagree, and the gate, expiry and
+        // pace all read the database's. It is the transaction's start, the same for the whole batch.
+        const locked = await lockWindows(trx, tenantId, [...keys.values()], tokenId);
+        if (tokenId !== undefined && locked.tokenOk !== true) throw revokedToken();
+        const config = await configs.at(tenantId, locked.version, trx);
+        checkSignals(signals, config.accountsById);
+        const outcomes = await fold(trx, tenantId, ordered, locked.rows, locked.now);
+        await writeBatch(trx, tenantId, ordered, outcomes.windows);
+        return outcomes.outcomes;
       });
+    } catch (error) {
+      // Two batches that both found a window without a row both insert it; the later one runs again
+      // and finds the row, locked, this time.
+      if (isUniqueViolation(error) && attempt < INSERT_RACE_ATTEMPTS) continue;
+      throw error;
     }
-    return outcomes;
-  });
+  }
+}
+
+/** Folds a batch's signals, oldest first, into its windows' held states. */
+async function fold(
+  trx: FleetDb,
+  tenantId: string,
+  ordered: UsageSignal[],
+  rows: LockedRow[],
+  now: DateTime,
+): Promise<{ outcomes: SignalOutcome[]; windows: FoldedWindow[] }> {
+  const windows = new Map<string, FoldedWindow>();
+  for (const r of rows) {
+    const observed = instant(r.observed_at);
+    windows.set(windowKey(r.account_id, r.window_name), {
+      account: r.account_id,
+      window: r.window_name,
+      existed: true,
+      held: true,
+      observedMs: observed.toMillis(),
+      usedPercent: r.used_percent,
+      observedAt: iso(observed),
+      resetAt: r.reset_at ? instant(r.reset_at) : undefined,
+      resetConfidence: r.reset_confidence as Confidence,
+      newer: false,
+      changed: false,
+    });
+  }
+  // What this batch sent so far, so a reading repeated within one batch is recognised as the audit
+  // trail would recognise it across batches.
+  const sent = new Set<string>();
+  const outcomes: SignalOutcome[] = [];
+  for (const s of ordered) {
+    const key = windowKey(s.account, s.window);
+    const w: FoldedWindow = windows.get(key) ?? {
+      account: s.account,
+      window: s.window,
+      existed: false,
+      held: false,
+      observedMs: Number.NaN,
+      usedPercent: s.usedPercent.toString(),
+      observedAt: '',
+      resetAt: undefined,
+      resetConfidence: 'unknown',
+      newer: false,
+      changed: true,
+    };
+    windows.set(key, w);
+    const reading = `${key}\u0000${s.observedAt.toMillis()}\u0000${s.usedPercent.toString()}`;
+    // A host whose clock runs ahead would otherwise hold the window with a reading "from the
+    // future", and every true reading until that instant would look older and be dropped. The
+    // window state never believes a time later than the register's; the audit row keeps what
+    // was sent, and its received_at shows the clock it was clamped to.
+    const clamped = s.observedAt.toMillis() > now.toMillis();
+    const observedAt = clamped ? now : s.observedAt;
+    // A clamped reading sent again (a retry) would look newer at every arrival and zero the
+    // window's unsignaled spend each time; it is recognised by what was sent, in the audit.
+    const repeated = clamped && (sent.has(reading) || (await sentBefore(trx, tenantId, s)));
+    sent.add(reading);
+    // Clamped readings of one batch share the instant `now`; the later sent one is the newer.
+    const newer =
+      !repeated &&
+      (!w.held ||
+        w.observedMs < observedAt.toMillis() ||
+        (clamped && w.observedMs === observedAt.toMillis()));
+    if (newer || !w.held) {
+      w.usedPercent = s.usedPercent.toString();
+      w.observedAt = iso(observedAt);
+      w.observedMs = observedAt.toMillis();
+      w.newer ||= newer && w.existed;
+      w.changed = true;
+    }
+    w.held = true;
+    let reset: SignalOutcome['reset'];
+    if (s.resetAt) {
+      const result = applyResetPrecedence(
+        w.resetAt ? { resetAt: w.resetAt, confidence: w.resetConfidence } : undefined,
+        { resetAt: s.resetAt, confidence: s.confidence },
+        now,
+      );
+      if (
+        !w.resetAt ||
+        result.resetAt.toMillis() !== w.resetAt.toMillis() ||
+        result.confidence !== w.resetConfidence
+      ) {
+        w.changed = true;
+      }
+      w.resetAt = result.resetAt;
+      w.resetConfidence = result.confidence;
+      reset = { kept: result.kept, rule: result.rule };
+    }
+    outcomes.push({
+      account: s.account,
+      window: s.window,
+      usage: newer ? 'applied' : 'stale',
+      ...(reset ? { reset } : {}),
+      ...(clamped ? { clamped: { sent: iso(s.observedAt), clampedTo: iso(now) } } : {}),
+    });
+  }
+  return { outcomes, windows: [...windows.values()] };
 }
 
 /**

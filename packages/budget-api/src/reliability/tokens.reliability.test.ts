@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { revokeToken } from '../auth/tokens.js';
-import { apiAccount, spend } from '../test-support/fixtures.js';
+import { apiAccount, spend, subscriptionAccount } from '../test-support/fixtures.js';
 import { gateBody } from './support/http.js';
 import { RUN_POSTGRES } from './support/postgres.js';
 import { injectEnv, via, type InjectEnv } from './support/inject.js';
@@ -118,6 +118,40 @@ describe.skipIf(!RUN_POSTGRES)('tokens [postgres]', () => {
       { task_id: 'r-1', status: 'live' },
       { task_id: 'r-2', status: 'live' },
     ]);
+  });
+
+  it('refuses a revoked token on usage signals at once, though the replica had it verified', async () => {
+    // The status line's route also takes its principal from the cache and re-reads the token's row in
+    // the batch's first statement.
+    const c = await env!.tenant(['admin']);
+    tokens.push(c.token);
+    const put = await c.request({
+      method: 'PUT',
+      url: '/v1/accounts/acct-s',
+      payload: subscriptionAccount('acct-s'),
+    });
+    expect(put.statusCode).toBe(201);
+    const signal = (usedPercent: string) =>
+      c.request({
+        method: 'POST',
+        url: '/v1/usage-signals',
+        payload: {
+          signals: [
+            { account: 'acct-s', window: 'weekly', usedPercent, observedAt: new Date().toISOString() },
+          ],
+        },
+      });
+    expect((await signal('10')).statusCode).toBe(200);
+    expect((await signal('11')).statusCode).toBe(200);
+    expect(await revokeToken(env!.rel.database.db, c.token)).toBe(true);
+    const after = await signal('12');
+    expect(after.statusCode).toBe(401);
+    expect(after.json()).toMatchObject({ code: 'BUDGET_ERR_UNAUTHENTICATED' });
+    const rows = await sql<{ used_percent: string }>`
+      select used_percent::text from fleet.usage_signals where tenant_id = ${c.tenant} order by id`.execute(
+      env!.rel.database.db,
+    );
+    expect(rows.rows.map((r) => r.used_percent)).toEqual(['10', '11']);
   });
 
   it('rate-limits failed authentication per client address (429 with Retry-After), and not other clients', async () => {

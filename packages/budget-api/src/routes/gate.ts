@@ -1,32 +1,12 @@
 import { z } from 'zod';
-import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { BudgetApiError } from '../errors.js';
+import { forgetIfRevoked } from './confirmed-token.js';
 import { dispatchRequestSchema, idSchema, tokenUsageSchema, usdSchema } from '@mosaic/budget-core';
 
 const reservationParams = z.object({ id: z.string().min(1).max(64) });
 
 /** Longest long-poll a client may ask for, in seconds: below common proxy idle timeouts. */
 export const MAX_WAIT_SECONDS = 60;
-
-/**
- * Runs a route that confirms its own token; when the token turns out revoked, this replica forgets
- * the principal it had verified for it, so the next request reads the token table again.
- */
-async function forgetIfRevoked<T>(
-  app: FastifyInstance,
-  tokenId: string | undefined,
-  run: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (tokenId && error instanceof BudgetApiError && error.code === 'BUDGET_ERR_UNAUTHENTICATED') {
-      app.verifiedTokens.evictToken(tokenId);
-    }
-    throw error;
-  }
-}
 
 /** The gate's routes: decisions, reservations and the queue. */
 export const gateRoutes: FastifyPluginAsyncZod = (app) => {

@@ -14,6 +14,7 @@ import {
 } from '@mosaic/budget-core';
 import { BudgetApiError } from '../errors.js';
 import { ingestSpend } from '../register/spend.js';
+import { forgetIfRevoked } from './confirmed-token.js';
 import { ingestSignals, MAX_SIGNAL_BATCH, setReset } from '../register/signals.js';
 import { accountToWire, listAccounts, putAccount } from '../register/accounts.js';
 import { currentPolicy, policyHistory, putPolicy } from '../register/policy.js';
@@ -78,7 +79,8 @@ export const registerRoutes: FastifyPluginAsyncZod = (app) => {
   app.post(
     '/v1/usage-signals',
     {
-      config: { scope: 'ingest' },
+      // A status line sends its signals on every prompt: the batch's statement confirms the token.
+      config: { scope: 'ingest', confirmsToken: true },
       schema: {
         tags: ['register'],
         summary: 'Record usage-vs-limit signals (older signals and lower-confidence resets do not overwrite)',
@@ -86,7 +88,10 @@ export const registerRoutes: FastifyPluginAsyncZod = (app) => {
       },
     },
     async (request) => {
-      const outcomes = await ingestSignals(app.database.db, request.principal.tenantId, request.body.signals);
+      const { tenantId, tokenId } = request.principal;
+      const outcomes = await forgetIfRevoked(app, tokenId, () =>
+        ingestSignals(app.database.db, app.configCache, tenantId, request.body.signals, tokenId),
+      );
       app.gate.capacityChanged(request.principal.tenantId);
       return { outcomes };
     },
