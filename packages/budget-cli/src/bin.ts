@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-import { earlyImportFlags } from './commands/import/args.js';
-import { earlyStatuslineFlags } from './commands/statusline/args.js';
 
 /**
  * A command's modules from their bundle (one file, written by scripts/bundle.mjs after tsc), or from
@@ -22,22 +20,24 @@ async function fromBundle<M>(bundle: string, modules: () => Promise<M>): Promise
 // line, which Claude Code runs on every prompt, and an import with nothing new, which a scheduler runs
 // often (docs/cli.md; figures in docs/benchmarks.md). Anything else goes through the full CLI.
 async function run(args: readonly string[]): Promise<number> {
-  const statusline = earlyStatuslineFlags(args);
-  if (statusline) {
-    const { runStatusline } = await fromBundle(
+  // A word test first, so the bin imports nothing before it knows which path it takes: every module
+  // the ESM loader resolves and reads costs the status line about a millisecond. Each bundle then
+  // reads the command line properly and answers undefined (or false) when it is not its case.
+  if (args.includes('statusline')) {
+    const { statuslineFromArgs } = await fromBundle(
       'statusline.bundle.js',
       () => import('./commands/statusline/run.js'),
     );
-    return runStatusline(statusline);
+    const code = await statuslineFromArgs(args);
+    if (code !== undefined) return code;
   }
-  const quickImport = earlyImportFlags(args);
-  if (quickImport) {
-    const { runQuickImport } = await fromBundle(
+  if (args.includes('import')) {
+    const { quickImportFromArgs } = await fromBundle(
       'import-quick.bundle.js',
       () => import('./commands/import/quick-main.js'),
     );
     // False when there may be something to import: the full command runs.
-    if (await runQuickImport(quickImport)) return 0;
+    if (await quickImportFromArgs(args)) return 0;
   }
   const { main } = await import('./main.js');
   return main(process.argv);

@@ -10,8 +10,8 @@ const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 // on a path that must start fast (the import bundle once pulled the whole service in through the
 // command context's transport, 3.4 MB).
 describe.each([
-  ['statusline.bundle.js', 'runStatusline'],
-  ['import-quick.bundle.js', 'runQuickImport'],
+  ['statusline.bundle.js', 'statuslineFromArgs'],
+  ['import-quick.bundle.js', 'quickImportFromArgs'],
 ])('the %s bundle', (file, entry) => {
   it('is built, exports its command, and carries none of what a fast path must not load', async () => {
     const bundle = join(DIST, file);

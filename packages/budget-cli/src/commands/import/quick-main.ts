@@ -1,5 +1,5 @@
 import { outputContext } from '../../context.js';
-import type { EarlyImport } from './args.js';
+import { earlyImportFlags, type EarlyImport } from './args.js';
 import { nothingNew } from './quick.js';
 import { print } from './summary.js';
 
@@ -21,4 +21,10 @@ export async function runQuickImport(early: EarlyImport): Promise<boolean> {
   if (!summary) return false;
   print(ctx, summary);
   return true;
+}
+
+/** {@link runQuickImport} straight from the bin's arguments: false when they are not an import it recognises. */
+export async function quickImportFromArgs(args: readonly string[]): Promise<boolean> {
+  const early = earlyImportFlags(args);
+  return early ? runQuickImport(early) : false;
 }

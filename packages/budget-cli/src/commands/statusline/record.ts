@@ -8,19 +8,26 @@ export const RECORD_TIMEOUT_MS = 400;
 
 /**
  * Sends the signals to a running service: one `POST /v1/usage-signals`, given up after
- * {@link RECORD_TIMEOUT_MS}. Resolves to undefined when the service took them, else to a short
- * reason for the status line (`unreachable`, `timeout`, an error code). Uses node:http rather than
- * fetch, whose first use loads undici: tens of milliseconds on every prompt.
+ * {@link RECORD_TIMEOUT_MS}. `sent` resolves once the request has left for the service (or failed),
+ * so the caller can compute its line while the service works; `answer` resolves to undefined when
+ * the service took the signals, else to a short reason for the status line (`unreachable`,
+ * `timeout`, an error code). Uses node:http rather than fetch, whose first use loads undici: tens of
+ * milliseconds on every prompt.
  */
-export async function sendSignals(
+export function sendSignals(
   base: string,
   token: string | undefined,
   signals: WireSignal[],
-): Promise<string | undefined> {
+): { sent: Promise<void>; answer: Promise<string | undefined> } {
   const url = new URL(`${base.replace(/\/+$/, '')}/v1/usage-signals`);
-  const { request } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  const { request } =
+    url.protocol === 'https:'
+      ? process.getBuiltinModule('node:https')
+      : process.getBuiltinModule('node:http');
   const body = JSON.stringify({ signals });
-  return new Promise((resolve) => {
+  let flushed: () => void = () => undefined;
+  const sent = new Promise<void>((resolve) => (flushed = resolve));
+  const answer = new Promise<string | undefined>((resolve) => {
     const req = request(url, {
       method: 'POST',
       headers: {
@@ -32,13 +39,17 @@ export async function sendSignals(
     // One deadline for connecting, sending and reading the answer; destroying the request afterwards
     // emits an error that no longer changes the outcome.
     const timer = setTimeout(() => {
+      flushed();
       resolve('timeout');
       req.destroy();
     }, RECORD_TIMEOUT_MS);
     const done = (reason: string | undefined): void => {
       clearTimeout(timer);
+      flushed();
       resolve(reason);
     };
+    // The connection opens on a later tick: 'finish' says the body is handed to the operating system.
+    req.on('finish', flushed);
     req.on('error', (error: NodeJS.ErrnoException) => {
       done(error.code === 'ECONNREFUSED' ? 'unreachable' : (error.code ?? 'unreachable'));
     });
@@ -59,4 +70,5 @@ export async function sendSignals(
     });
     req.end(body);
   });
+  return { sent, answer };
 }

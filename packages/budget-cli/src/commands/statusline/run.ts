@@ -4,7 +4,7 @@ import type { Runner } from '../../action.js';
 import { paletteFor } from '../../output/color.js';
 import { resolveConnection } from '../../transport/resolve.js';
 import type { WireSignal } from '../../spool/write.js';
-import type { StatuslineFlags } from './args.js';
+import { earlyStatuslineFlags, type StatuslineFlags } from './args.js';
 import { segment, statusLine } from './line.js';
 import { sendSignals } from './record.js';
 
@@ -41,32 +41,42 @@ function parseJson(text: string): unknown {
   }
 }
 
+type Recorded = { recorded: 'sent' | 'spooled' } | { problem: string };
+
 /**
  * Records the signals where the register will read them: one POST to a service (remote mode), or a
  * spool file in the embedded database's data directory (local mode), never the database itself.
- * Resolves to how they were recorded, or to the reason they were not.
+ * Resolves once the signals are on their way, to a promise of how they were recorded or of the
+ * reason they were not (wrapped, so awaiting this does not wait for the service's answer).
  */
 async function record(
   flags: StatuslineFlags,
   signals: WireSignal[],
-): Promise<{ recorded: 'sent' | 'spooled' } | { problem: string }> {
+): Promise<{ outcome: Promise<Recorded> }> {
   let c: Awaited<ReturnType<typeof resolveConnection>>;
   try {
     c = await resolveConnection(flags, process.env);
   } catch (error) {
-    return { problem: (error as { code?: string }).code ?? 'bad configuration' };
+    return {
+      outcome: Promise.resolve({ problem: (error as { code?: string }).code ?? 'bad configuration' }),
+    };
   }
   if (c.api) {
-    const problem = await sendSignals(c.api, c.token, signals);
-    return problem === undefined ? { recorded: 'sent' } : { problem };
+    const { sent, answer } = sendSignals(c.api, c.token, signals);
+    await sent;
+    return {
+      outcome: answer.then((problem) => (problem === undefined ? { recorded: 'sent' } : { problem })),
+    };
   }
   try {
     const { spoolSignals } = await import('../../spool/write.js');
     const dataDir = c.dataDir ?? (await import('env-paths')).default('mosaic-budget', { suffix: '' }).data;
     spoolSignals(dataDir, c.tenant, signals);
-    return { recorded: 'spooled' };
+    return { outcome: Promise.resolve({ recorded: 'spooled' }) };
   } catch (error) {
-    return { problem: (error as { code?: string }).code ?? 'spool unavailable' };
+    return {
+      outcome: Promise.resolve({ problem: (error as { code?: string }).code ?? 'spool unavailable' }),
+    };
   }
 }
 
@@ -84,7 +94,6 @@ export async function runStatusline(flags: StatuslineFlags): Promise<number> {
   const account = flags.account !== undefined && ACCOUNT.test(flags.account) ? flags.account : undefined;
   const now = DateTime.utc();
   const input = parseStatusLine(parseJson(await readStdin()), { now });
-  const paces = input.signals.map((s) => statusLinePace(s, now));
   const wire: WireSignal[] = account
     ? input.signals.map((s) => ({
         account,
@@ -96,7 +105,12 @@ export async function runStatusline(flags: StatuslineFlags): Promise<number> {
         source: s.source,
       }))
     : [];
-  const outcome = wire.length > 0 ? await record(flags, wire) : undefined;
+  // The signals leave first: the line is computed while the service takes them.
+  const recording = wire.length > 0 ? await record(flags, wire) : undefined;
+  const paces = input.signals.map((s) => statusLinePace(s, now));
+  const color = paletteFor(process.stdout);
+  const parts = input.signals.map((s, i) => segment(color, s, paces[i]));
+  const outcome = await recording?.outcome;
   const problem = outcome && 'problem' in outcome ? outcome.problem : undefined;
   if (flags.json) {
     const out = {
@@ -123,10 +137,17 @@ export async function runStatusline(flags: StatuslineFlags): Promise<number> {
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return 0;
   }
-  const color = paletteFor(process.stdout);
-  const parts = input.signals.map((s, i) => segment(color, s, paces[i]));
   process.stdout.write(`${statusLine(color, [account, input.model], parts, problem)}\n`);
   return 0;
+}
+
+/**
+ * The status line straight from the bin's arguments, before commander is loaded: its exit status,
+ * or undefined when the command line is not one {@link earlyStatuslineFlags} recognises.
+ */
+export async function statuslineFromArgs(args: readonly string[]): Promise<number | undefined> {
+  const flags = earlyStatuslineFlags(args);
+  return flags ? runStatusline(flags) : undefined;
 }
 
 /** The same command reached through commander (help, or flags in a form the bin does not pre-read). */
