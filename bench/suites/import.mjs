@@ -10,7 +10,7 @@ const CCUSAGE_VERSION = '20.0.24';
 const BIG_MB = QUICK ? 20 : 500;
 const SMALL_MB = QUICK ? 5 : 125;
 const REPEATS = QUICK ? 1 : 3;
-const CLI = join(ROOT, 'packages', 'budget-cli', 'dist', 'bin.js');
+const CLI = join(ROOT, 'packages', 'budget-cli', 'dist', 'bin.cjs');
 const log = (...a) => console.error('[import]', ...a);
 
 async function ensureCcusage() {

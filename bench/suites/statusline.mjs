@@ -11,7 +11,7 @@ import { QUICK, ROOT, WORK, median, saveResult, startServer } from '../lib.mjs';
 
 const RUNS = QUICK ? 10 : 40;
 const WARMUP = 3;
-const CLI = join(ROOT, 'packages', 'budget-cli', 'dist', 'bin.js');
+const CLI = join(ROOT, 'packages', 'budget-cli', 'dist', 'bin.cjs');
 const log = (...a) => console.error('[statusline]', ...a);
 
 /** Claude Code's status-line JSON with resets ahead of now, so every segment has a pace. */

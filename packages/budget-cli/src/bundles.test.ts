@@ -10,8 +10,8 @@ const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 // on a path that must start fast (the import bundle once pulled the whole service in through the
 // command context's transport, 3.4 MB).
 describe.each([
-  ['statusline.bundle.js', 'statuslineFromArgs'],
-  ['import-quick.bundle.js', 'quickImportFromArgs'],
+  ['statusline.bundle.cjs', 'statuslineFromArgs'],
+  ['import-quick.bundle.cjs', 'quickImportFromArgs'],
 ])('the %s bundle', (file, entry) => {
   it('is built, exports its command, and carries none of what a fast path must not load', async () => {
     const bundle = join(DIST, file);
@@ -22,5 +22,7 @@ describe.each([
     for (const heavy of ['node_modules/zod/', 'node_modules/commander/', 'node_modules/kysely/', 'pglite']) {
       expect(text.includes(heavy), heavy).toBe(false);
     }
+    // A CommonJS bundle has no import.meta: esbuild would leave an empty object in its place.
+    expect(text.includes('import_meta'), 'import.meta in kept code').toBe(false);
   });
 });

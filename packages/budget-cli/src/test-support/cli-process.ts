@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 /** The built CLI entry point. */
-export const BIN = join(ROOT, 'packages/budget-cli/dist/bin.js');
+export const BIN = join(ROOT, 'packages/budget-cli/dist/bin.cjs');
 /** The parser fixtures (logs written in the real formats). */
 export const FIXTURES = join(ROOT, 'packages/budget-core/src/parsers/fixtures');
 

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// The bin is CommonJS, and so are the two bundles it loads first: on Node 20 the ESM loader costs
+// the status line ~25 ms before any of its code runs (an ESM entry ~9 ms, an ESM bundle ~15 ms more
+// than the same bundle required; docs/decisions.md). Everything else is ESM, reached by `import()`.
+
+import type * as StatuslineModule from './commands/statusline/run.js';
+import type * as QuickImportModule from './commands/import/quick-main.js';
+
+/**
+ * A command's modules from their bundle (one CommonJS file, written by scripts/bundle.mjs after tsc),
+ * or from the modules themselves when this build has no bundle (a bare `tsc -b`).
+ */
+function fromBundle<M>(bundle: string, modules: () => Promise<M>): Promise<M> {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the point: a synchronous CommonJS load
+    return Promise.resolve(require(`./${bundle}`) as M);
+  } catch (error) {
+    const missing =
+      (error as { code?: string }).code === 'MODULE_NOT_FOUND' &&
+      String((error as Error).message).includes(bundle);
+    if (!missing) throw error;
+    return modules();
+  }
+}
+
+// Two commands are dispatched before commander and the other commands are even loaded: the status
+// line, which Claude Code runs on every prompt, and an import with nothing new, which a scheduler runs
+// often (docs/cli.md; figures in docs/benchmarks.md). Anything else goes through the full CLI.
+async function run(args: readonly string[]): Promise<number> {
+  // A word test first, so the bin loads nothing before it knows which path it takes. Each bundle
+  // then reads the command line properly and answers undefined (or false) when it is not its case.
+  if (args.includes('statusline')) {
+    const { statuslineFromArgs } = await fromBundle<typeof StatuslineModule>(
+      'statusline.bundle.cjs',
+      () => import('./commands/statusline/run.js'),
+    );
+    const code = await statuslineFromArgs(args);
+    if (code !== undefined) return code;
+  }
+  if (args.includes('import')) {
+    const { quickImportFromArgs } = await fromBundle<typeof QuickImportModule>(
+      'import-quick.bundle.cjs',
+      () => import('./commands/import/quick-main.js'),
+    );
+    // False when there may be something to import: the full command runs.
+    if (await quickImportFromArgs(args)) return 0;
+  }
+  const { main } = await import('./main.js');
+  return main(process.argv);
+}
+
+// No top-level await in CommonJS; a rejection still ends the process with its stack and status 1.
+void run(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
