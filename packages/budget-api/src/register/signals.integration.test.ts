@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import fc from 'fast-check';
 import { describeOnBackends, type TenantClient, type TestEnv } from '../test-support/backends.js';
 import { spend } from '../test-support/fixtures.js';
+import { usageSignalCount } from '../test-support/rows.js';
 
 // A batch of signals is folded in memory between one locking read and one write (signals.ts). These
 // tests hold that fold to the plain meaning: a batch ends where the same signals sent one request at a
@@ -65,15 +66,6 @@ async function windowStates(env: TestEnv, t: TenantClient) {
   }));
 }
 
-async function auditCount(env: TestEnv, t: TenantClient): Promise<number> {
-  const rows = await env.database.db
-    .selectFrom('fleet.usage_signals')
-    .select('id')
-    .where('tenant_id', '=', t.tenant)
-    .execute();
-  return rows.length;
-}
-
 describeOnBackends('usage signals in batches', (env) => {
   it('folds a batch exactly as the same signals sent one request at a time, oldest first', async () => {
     // Instants on a coarse grid (so equal instants, repeats and ties occur), all in the past: a reading
@@ -126,7 +118,7 @@ describeOnBackends('usage signals in batches', (env) => {
         for (const { s } of ordered) apart.push(...(await post(many, [s])));
         expect(together).toEqual(apart);
         expect(await windowStates(env(), one)).toEqual(await windowStates(env(), many));
-        expect(await auditCount(env(), one)).toBe(await auditCount(env(), many));
+        expect(await usageSignalCount(env(), one.tenant)).toBe(await usageSignalCount(env(), many.tenant));
       }),
       { numRuns: 12 },
     );
@@ -150,7 +142,7 @@ describeOnBackends('usage signals in batches', (env) => {
       ['session', '21', newest.toISOString()],
       ['weekly', '61', newest.toISOString()],
     ]);
-    expect(await auditCount(env(), t)).toBe(24);
+    expect(await usageSignalCount(env(), t.tenant)).toBe(24);
   });
 
   it('writes nothing for a batch that names an unknown window, even beside valid signals', async () => {
@@ -169,6 +161,6 @@ describeOnBackends('usage signals in batches', (env) => {
     expect(res.statusCode).toBe(422);
     expect(res.json()).toMatchObject({ code: 'BUDGET_ERR_UNKNOWN_ACCOUNT' });
     expect(await windowStates(env(), t)).toEqual([]);
-    expect(await auditCount(env(), t)).toBe(0);
+    expect(await usageSignalCount(env(), t.tenant)).toBe(0);
   });
 });

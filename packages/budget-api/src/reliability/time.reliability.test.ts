@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import { DateTime } from 'luxon';
 import { describeOnBackends, type TenantClient, type TestEnv } from '../test-support/backends.js';
 import { spend, subscriptionAccount } from '../test-support/fixtures.js';
+import { usageSignalCount } from '../test-support/rows.js';
 
 // Test 9 of the reliability issue: signals out of order, duplicated, from a host whose clock runs
 // ten minutes ahead; a window across a DST change and across its own reset; a reset the provider
@@ -67,15 +68,6 @@ async function windowRow(env: TestEnv, t: TenantClient) {
     .executeTakeFirstOrThrow();
 }
 
-async function auditRows(env: TestEnv, t: TenantClient): Promise<number> {
-  const rows = await env.database.db
-    .selectFrom('fleet.usage_signals')
-    .select('id')
-    .where('tenant_id', '=', t.tenant)
-    .execute();
-  return rows.length;
-}
-
 describeOnBackends('time (reliability test 9)', (env) => {
   it('keeps the newest reading whatever order and however often signals arrive', async () => {
     const t = await withAccount(env());
@@ -85,7 +77,7 @@ describeOnBackends('time (reliability test 9)', (env) => {
     expect((await signal(t, '30', newest)).usage).toBe('stale'); // the same reading again
     expect((await weekly(t)).usedPercent).toBe('30');
     // The audit trail keeps every arrival; the window state holds the newest reading's instant.
-    expect(await auditRows(env(), t)).toBe(3);
+    expect(await usageSignalCount(env(), t.tenant)).toBe(3);
     expect(msOf((await windowRow(env(), t)).observed_at)).toBe(Date.parse(newest));
   });
 
