@@ -30,7 +30,7 @@ import { ensureBuilt, mosaic } from '../test-support/cli-process.js';
 // lists that are wrong in one way — a flag value its schema refuses, an unknown flag, a required
 // flag left out, a flag without its value, stray arguments, an unknown command. Each must end with
 // exit 2, a message that names what was wrong, no stack trace, and nothing written to the register.
-// The CLI runs in this process (its `main`, as `bin.ts` calls it) for the bulk of the cases, and as
+// The CLI runs in this process (its `main`, as `bin.cts` calls it) for the bulk of the cases, and as
 // real processes for a sample; both talk to one service on a loopback port, so the register can be
 // fingerprinted around every case.
 
@@ -463,7 +463,7 @@ interface Outcome {
   stderr: string;
 }
 
-/** Runs `main` as `bin.ts` does, with stdout and stderr captured. */
+/** Runs `main` as `bin.cts` does, with stdout and stderr captured. */
 async function runInProcess(argv: string[]): Promise<Outcome> {
   let stdout = '';
   let stderr = '';

@@ -84,7 +84,7 @@ async function record(
  * Claude Code's status-line command: reads its JSON on stdin, prints one line (used %, pace against
  * the window's even line, time to reset) computed from that JSON alone, and records the rate limits
  * as signals. A status line must always print: every failure degrades to less information, exit 0.
- * Loaded by the bin before commander (see bin.ts), so it imports nothing it does not use.
+ * Loaded by the bin before commander (see bin.cts), so it imports nothing it does not use.
  */
 export async function runStatusline(flags: StatuslineFlags): Promise<number> {
   // Without a default locale luxon asks Intl for the system's, and that first Intl call loads ICU:
