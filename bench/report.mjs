@@ -315,12 +315,19 @@ export function writeReport() {
   for (const [name, section] of Object.entries(sections)) {
     lines.push(...(by[name] ? section(by[name]) : keep(name)));
   }
-  // Memory reads both the gate's and the import's results: regenerated when either is here.
-  lines.push(
-    ...(by.gate || by.import || !held.sections.has('7')
-      ? memorySection(by.gate, by.import)
-      : held.sections.get('7')),
+  // Memory has rows from the gate suite and rows from the import suite: each suite without a result
+  // keeps its rows as the block held them.
+  const memory = memorySection(by.gate, by.import);
+  const heldMemory = held.sections.get('7') ?? [];
+  const heldRows = (pattern) => heldMemory.filter((line) => pattern.test(line));
+  // Gate rows come first in the table, import rows last (before its closing blank line).
+  memory.splice(memory.length - 1, 0, ...(by.import ? [] : heldRows(/^\|\s*(CLI import|ccusage)/)));
+  memory.splice(
+    memory.findIndex((line) => line.startsWith('|---')) + 1,
+    0,
+    ...(by.gate ? [] : heldRows(/^\|\s*service /)),
   );
+  lines.push(...memory);
   lines.push(...(by.statusline ? statuslineSection(by.statusline) : keep('statusline')));
   lines.push(END);
   const block = lines.join('\n');
