@@ -3,7 +3,7 @@ import type { DateTime } from 'luxon';
 import type { FleetDb } from '../db/database.js';
 import { sql } from 'kysely';
 import { revokedToken, windowKey } from '../gate/snapshot.js';
-import { isUniqueViolation } from '../gate/retry.js';
+import { isRetryableTxError, isUniqueViolation } from '../gate/retry.js';
 import { BudgetApiError, type ProblemIssue } from '../errors.js';
 import type { ConfigCache } from './config-cache.js';
 import { pgArray } from './pg-array.js';
@@ -190,8 +190,8 @@ async function writeBatch(
   `.execute(trx);
 }
 
-/** Most attempts at a batch whose new window row a concurrent batch inserted first. */
-const INSERT_RACE_ATTEMPTS = 3;
+/** Most attempts at a batch that lost a race: a new window row inserted first, or a deadlock. */
+const RACE_ATTEMPTS = 3;
 
 /**
  * Records usage signals (all kept in `usage_signals` for the audit trail) and folds each into its
@@ -230,8 +230,10 @@ export async function ingestSignals(
       });
     } catch (error) {
       // Two batches that both found a window without a row both insert it; the later one runs again
-      // and finds the row, locked, this time.
-      if (isUniqueViolation(error) && attempt < INSERT_RACE_ATTEMPTS) continue;
+      // and finds the row, locked, this time. A deadlock with a writer that locks windows in another
+      // order rolls the whole batch back, so it too can simply run again.
+      const raced = isUniqueViolation(error) || isRetryableTxError(error);
+      if (raced && attempt < RACE_ATTEMPTS) continue;
       throw error;
     }
   }
