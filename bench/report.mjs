@@ -231,7 +231,7 @@ function statuslineSection(r) {
   return [
     '### 8. `mosaic budget statusline` start-up against `node -e 0`',
     '',
-    `Command: \`pnpm bench --only statusline\` (\`node bench/suites/statusline.mjs\`). ${fmt(r.runs)} turns after 3 of warm-up; in each turn every command runs once as its own process with the status-line JSON on stdin, under \`/usr/bin/time\` (CPU = user + system). "Over node" is the median of each turn's difference with that turn's \`node -e 0\`, so both saw the same load.`,
+    `Command: \`pnpm bench --only statusline\` (\`node bench/suites/statusline.mjs\`). ${fmt(r.runs)} turns after 3 of warm-up; in each turn every command runs once as its own process with the status-line JSON written to its stdin through a pipe (as Claude Code sends it), under \`/usr/bin/time\` (CPU = user + system). "Over node" is the median of each turn's difference with that turn's \`node -e 0\`, so both saw the same load.`,
     '',
     '| command | wall p50 ms | wall min ms | CPU p50 ms | wall over node p50 ms | CPU over node p50 ms |',
     '|---|---:|---:|---:|---:|---:|',

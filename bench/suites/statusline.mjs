@@ -3,7 +3,7 @@
 // (wall, user and system time) with the status-line fixture on stdin; the commands take turns, so
 // a change in the machine's load falls on all of them alike. Remote mode posts to the real service
 // (bench/server.mjs on PGlite); local mode writes a spool file in a scratch data directory.
-import { mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -27,17 +27,22 @@ function input() {
   });
 }
 
-/** One process under /usr/bin/time with `stdinPath` on stdin: wall and CPU (user + system) ms, and its stdout. */
-function timed(args, stdinPath) {
+/**
+ * One process under /usr/bin/time with `json` written to its stdin through a pipe, as Claude Code
+ * sends it (a pipe, unlike a file, makes the command load Node's `net` for its stdin): wall and CPU
+ * (user + system) ms, and its stdout.
+ */
+function timed(args, json) {
   return new Promise((resolve, reject) => {
-    const fd = openSync(stdinPath, 'r');
     const t0 = process.hrtime.bigint();
     const child = spawn('/usr/bin/time', ['-f', 'BENCHTIME %U %S', process.execPath, ...args], {
       cwd: ROOT,
-      stdio: [fd, 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       env: { PATH: process.env.PATH, HOME: WORK, NO_COLOR: '1' },
     });
-    closeSync(fd);
+    // A command that exits without reading its stdin (node -e 0) closes the pipe under the write.
+    child.stdin.on('error', () => {});
+    child.stdin.end(json);
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -53,8 +58,7 @@ function timed(args, stdinPath) {
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'bench-statusline-'));
-const stdinPath = join(scratch, 'statusline.json');
-writeFileSync(stdinPath, input());
+const stdinJson = input();
 const server = await startServer(['--accounts', '1']);
 try {
   const put = await fetch(`${server.url}/v1/accounts/max-a`, {
@@ -118,7 +122,7 @@ try {
   const degraded = Object.fromEntries(Object.keys(commands).map((k) => [k, 0]));
   for (let i = 0; i < WARMUP + RUNS; i++) {
     for (const [name, args] of Object.entries(commands)) {
-      const r = await timed(args, stdinPath);
+      const r = await timed(args, stdinJson);
       if (name.startsWith('statusline') && !r.stdout.includes('5h 23.5%')) {
         throw new Error(`${name} printed no status line: ${r.stdout}`);
       }
