@@ -106,6 +106,64 @@ export class TotalsSampler {
 }
 
 /**
+ * Exact high-water marks of one account, recorded by the database itself: triggers log, in an
+ * append-only table of the test's own database, the account's live reservations after every
+ * reservation that goes live and its committed + reserved total after every change of its running
+ * total. A sampler can miss the instant of a peak (it did once in five runs on a loaded machine);
+ * these rows cannot. The log takes no lock of its own, so the gate under test serialises exactly as
+ * without it; within the gate's own locks each count is the one its decision saw.
+ */
+export class DatabaseHighWater {
+  constructor(
+    private readonly db: FleetDb,
+    private readonly account: string,
+  ) {}
+
+  /** Creates the log and its triggers (once per database, before the load). */
+  async install(): Promise<void> {
+    await sql`create table if not exists public.reliability_high_water (
+        kind text not null, account text not null, value numeric not null)`.execute(this.db);
+    await sql`create or replace function public.reliability_live_after() returns trigger
+      language plpgsql as $$
+      begin
+        insert into public.reliability_high_water (kind, account, value)
+          select 'live', new.account_id, count(*) from fleet.reservations
+           where tenant_id = new.tenant_id and account_id = new.account_id and status = 'live';
+        return null;
+      end $$`.execute(this.db);
+    await sql`create or replace function public.reliability_used_after() returns trigger
+      language plpgsql as $$
+      begin
+        insert into public.reliability_high_water (kind, account, value)
+          values ('used', new.key, new.committed_usd + new.reserved_usd);
+        return null;
+      end $$`.execute(this.db);
+    await sql`drop trigger if exists reliability_live on fleet.reservations`.execute(this.db);
+    await sql`create trigger reliability_live after insert or update of status on fleet.reservations
+      for each row when (new.status = 'live') execute function public.reliability_live_after()`.execute(
+      this.db,
+    );
+    await sql`drop trigger if exists reliability_used on fleet.period_totals`.execute(this.db);
+    await sql`create trigger reliability_used after insert or update on fleet.period_totals
+      for each row when (new.scope = 'account' and new.period = 'P1D')
+      execute function public.reliability_used_after()`.execute(this.db);
+  }
+
+  /** The highest live count and committed + reserved total the triggers logged for the account. */
+  async read(): Promise<{ maxInflight: number; maxUsed: Decimal; events: number }> {
+    const rows = await sql<{ kind: string; max: string; n: number }>`
+      select kind, max(value)::text as max, count(*)::int as n from public.reliability_high_water
+       where account = ${this.account} group by kind`.execute(this.db);
+    const of = (kind: string) => rows.rows.find((r) => r.kind === kind);
+    return {
+      maxInflight: Number(of('live')?.max ?? 0),
+      maxUsed: dec(of('used')?.max ?? '0'),
+      events: (of('live')?.n ?? 0) + (of('used')?.n ?? 0),
+    };
+  }
+}
+
+/**
  * Fires `requests` gate requests at `concurrency` in flight; each reservation is then committed
  * (an actual at or below its estimate), released, or left to expire, at random from `seed`. The
  * sampler watches the totals all along.
