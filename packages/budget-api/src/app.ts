@@ -46,8 +46,9 @@ declare module 'fastify' {
     /** The scope a route needs; routes without one are public (health, OpenAPI). */
     scope?: Scope;
     /**
-     * The route re-reads its token's row in the same statement as its own work, so the auth hook may
-     * take the principal from {@link VerifiedTokens} instead of a round trip of its own.
+     * The route re-reads its token's row in the same statement as its own work (and answers
+     * `BUDGET_ERR_UNAUTHENTICATED` when it is revoked), so the auth hook may take the principal from
+     * {@link VerifiedTokens} instead of a round trip of its own.
      */
     confirmsToken?: boolean;
   }
@@ -270,6 +271,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       throw new BudgetApiError('BUDGET_ERR_FORBIDDEN', `this route needs the "${scope}" scope`);
     }
     request.principal = principal;
+  });
+  // A route that confirms its own token answers 401 when its statement finds the token revoked: this
+  // replica then forgets the principal it had verified for it, so the next request reads the token
+  // table again (a cached principal saves a round trip, never a revocation check).
+  app.addHook('onError', async (request, _reply, error) => {
+    const tokenId = request.principal?.tokenId;
+    if (
+      request.routeOptions.config.confirmsToken === true &&
+      tokenId &&
+      error instanceof BudgetApiError &&
+      error.code === 'BUDGET_ERR_UNAUTHENTICATED'
+    ) {
+      app.verifiedTokens.evictToken(tokenId);
+    }
   });
 
   await app.register(fastifySwagger, {

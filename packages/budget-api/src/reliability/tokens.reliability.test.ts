@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { revokeToken } from '../auth/tokens.js';
+import { hashToken, revokeToken } from '../auth/tokens.js';
 import { apiAccount, spend, subscriptionAccount } from '../test-support/fixtures.js';
 import { gateBody } from './support/http.js';
 import { RUN_POSTGRES } from './support/postgres.js';
@@ -143,10 +143,14 @@ describe.skipIf(!RUN_POSTGRES)('tokens [postgres]', () => {
       });
     expect((await signal('10')).statusCode).toBe(200);
     expect((await signal('11')).statusCode).toBe(200);
+    const cached = () => env!.app.verifiedTokens.get(hashToken(c.token), Date.now());
+    expect(cached()?.tenantId).toBe(c.tenant);
     expect(await revokeToken(env!.rel.database.db, c.token)).toBe(true);
     const after = await signal('12');
     expect(after.statusCode).toBe(401);
     expect(after.json()).toMatchObject({ code: 'BUDGET_ERR_UNAUTHENTICATED' });
+    // The replica forgot the principal it had verified: the next request reads the token table.
+    expect(cached()).toBeUndefined();
     const rows = await sql<{ used_percent: string }>`
       select used_percent::text from fleet.usage_signals where tenant_id = ${c.tenant} order by id`.execute(
       env!.rel.database.db,

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { forgetIfRevoked } from './confirmed-token.js';
 import { dispatchRequestSchema, idSchema, tokenUsageSchema, usdSchema } from '@mosaic/budget-core';
 
 const reservationParams = z.object({ id: z.string().min(1).max(64) });
@@ -28,9 +27,7 @@ export const gateRoutes: FastifyPluginAsyncZod = (app) => {
       },
     },
     async (request) =>
-      forgetIfRevoked(app, request.principal.tokenId, () =>
-        app.gate.gate(request.principal.tenantId, request.body, request.rawBody, request.principal.tokenId),
-      ),
+      app.gate.gate(request.principal.tenantId, request.body, request.rawBody, request.principal.tokenId),
   );
 
   app.post(
@@ -59,9 +56,7 @@ export const gateRoutes: FastifyPluginAsyncZod = (app) => {
       },
     },
     async (request) =>
-      forgetIfRevoked(app, request.principal.tokenId, () =>
-        app.gate.release(request.principal.tenantId, request.params.id, request.principal.tokenId),
-      ),
+      app.gate.release(request.principal.tenantId, request.params.id, request.principal.tokenId),
   );
 
   app.get(

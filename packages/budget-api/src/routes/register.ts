@@ -14,7 +14,6 @@ import {
 } from '@mosaic/budget-core';
 import { BudgetApiError } from '../errors.js';
 import { ingestSpend } from '../register/spend.js';
-import { forgetIfRevoked } from './confirmed-token.js';
 import { ingestSignals, MAX_SIGNAL_BATCH, setReset } from '../register/signals.js';
 import { accountToWire, listAccounts, putAccount } from '../register/accounts.js';
 import { currentPolicy, policyHistory, putPolicy } from '../register/policy.js';
@@ -89,8 +88,12 @@ export const registerRoutes: FastifyPluginAsyncZod = (app) => {
     },
     async (request) => {
       const { tenantId, tokenId } = request.principal;
-      const outcomes = await forgetIfRevoked(app, tokenId, () =>
-        ingestSignals(app.database.db, app.configCache, tenantId, request.body.signals, tokenId),
+      const outcomes = await ingestSignals(
+        app.database.db,
+        app.configCache,
+        tenantId,
+        request.body.signals,
+        tokenId,
       );
       app.gate.capacityChanged(request.principal.tenantId);
       return { outcomes };
