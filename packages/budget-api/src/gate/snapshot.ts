@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DateTime } from 'luxon';
 import type { Decimal } from 'decimal.js';
 import {
@@ -111,6 +111,33 @@ export interface GateState {
   estimator: EstimatorState;
 }
 
+/** What {@link headColumns} selects. */
+export interface HeadRow {
+  now: Date | string;
+  v: string | number;
+  token_ok: boolean | null;
+}
+
+/**
+ * The columns a statement that serves a request starts with: the database's clock (`now`), the
+ * tenant's configuration version (`v`) and whether the caller's token is live (`token_ok`, null
+ * without a token id). A route that confirms its own token (the auth hook may have taken it from
+ * this replica's cache) reads them in the same statement as its own work; see {@link readHead}.
+ */
+export function headColumns(tenantId: string, tokenId: string | undefined): RawBuilder<unknown> {
+  const token = tokenId ?? null;
+  return sql`now() as now,
+      coalesce((select config_version from fleet.tenants where id = ${tenantId}), 0) as v,
+      (select revoked_at is null from fleet.api_tokens
+        where ${token}::text is not null and id = ${token} and tenant_id = ${tenantId}) as token_ok`;
+}
+
+/** The clock and configuration version of a {@link headColumns} row; refuses a token no longer live. */
+export function readHead(row: HeadRow, tokenId: string | undefined): { now: DateTime; version: number } {
+  if (tokenId !== undefined && row.token_ok !== true) throw revokedToken();
+  return { now: instant(row.now), version: Number(row.v) };
+}
+
 /**
  * Reads, in one statement and one round trip, everything a decision needs: the database's clock, the
  * tenant's configuration version, whether the caller's token is still live (when `tokenId` is given:
@@ -126,22 +153,17 @@ export async function readGateState(
   tokenId?: string,
 ): Promise<GateState> {
   const task = taskId ?? null;
-  const token = tokenId ?? null;
-  const result = await sql<{
-    now: Date | string;
-    v: string | number;
-    token_ok: boolean | null;
-    held: HeldRow | null;
-    waiting: WaitingRow | null;
-    states: StateRow[];
-    inflight: InflightRow[];
-    totals: TotalsRow[];
-    cells: { task_class: string; model: string; cell: EstimatorCell }[];
-  }>`
-    select now() as now,
-      coalesce((select config_version from fleet.tenants where id = ${tenantId}), 0) as v,
-      (select revoked_at is null from fleet.api_tokens
-        where ${token}::text is not null and id = ${token} and tenant_id = ${tenantId}) as token_ok,
+  const result = await sql<
+    HeadRow & {
+      held: HeldRow | null;
+      waiting: WaitingRow | null;
+      states: StateRow[];
+      inflight: InflightRow[];
+      totals: TotalsRow[];
+      cells: { task_class: string; model: string; cell: EstimatorCell }[];
+    }
+  >`
+    select ${headColumns(tenantId, tokenId)},
       (select row_to_json(x) from (
          select id, decision, account_id, model, expires_at, usd::text as usd, windows
            from fleet.reservations
@@ -174,10 +196,8 @@ export async function readGateState(
   `.execute(db);
   const row = result.rows[0];
   if (!row) throw new Error('the gate state query returned no row');
-  if (token !== null && row.token_ok !== true) throw revokedToken();
   return {
-    now: instant(row.now),
-    version: Number(row.v),
+    ...readHead(row, tokenId),
     ...(row.held ? { held: row.held } : {}),
     ...(row.waiting ? { waiting: row.waiting } : {}),
     windows: parseWindows(row.states),

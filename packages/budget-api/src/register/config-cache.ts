@@ -29,7 +29,7 @@ export class ConfigCache {
 
   /** The tenant's configuration, reloaded when its version moved. */
   async get(tenantId: string): Promise<TenantConfig> {
-    return this.load(tenantId, await readConfigVersion(this.db, tenantId));
+    return this.load(tenantId, await readConfigVersion(this.db, tenantId), this.db);
   }
 
   /**
@@ -38,11 +38,11 @@ export class ConfigCache {
    * inside a transaction passes it as `via`: a reload then reads through the transaction's connection,
    * which on the embedded database is the only one and would otherwise wait for the transaction's end.
    */
-  async at(tenantId: string, version: number, via?: FleetDb): Promise<TenantConfig> {
-    return this.load(tenantId, version, via ?? this.db);
+  async at(tenantId: string, version: number, via: FleetDb = this.db): Promise<TenantConfig> {
+    return this.load(tenantId, version, via);
   }
 
-  private async load(tenantId: string, version: number, db: FleetDb = this.db): Promise<TenantConfig> {
+  private async load(tenantId: string, version: number, db: FleetDb): Promise<TenantConfig> {
     const held = this.entries.get(tenantId);
     if (held && held.version === version) return held;
     const [policy, accounts, authorizations] = await Promise.all([

@@ -2,7 +2,7 @@ import { applyResetPrecedence, type Account, type UsageSignal, type Confidence }
 import type { DateTime } from 'luxon';
 import type { FleetDb } from '../db/database.js';
 import { sql } from 'kysely';
-import { revokedToken, windowKey } from '../gate/snapshot.js';
+import { headColumns, readHead, windowKey, type HeadRow } from '../gate/snapshot.js';
 import { isRetryableTxError, isUniqueViolation } from '../gate/retry.js';
 import { BudgetApiError, type ProblemIssue } from '../errors.js';
 import type { ConfigCache } from './config-cache.js';
@@ -107,18 +107,9 @@ async function lockWindows(
   tenantId: string,
   keys: { account: string; window: string }[],
   tokenId: string | undefined,
-): Promise<{ now: DateTime; version: number; tokenOk: boolean | null; rows: LockedRow[] }> {
-  const token = tokenId ?? null;
-  const result = await sql<{
-    now: Date | string;
-    v: string | number;
-    token_ok: boolean | null;
-    held: LockedRow[];
-  }>`
-    select now() as now,
-      coalesce((select config_version from fleet.tenants where id = ${tenantId}), 0) as v,
-      (select revoked_at is null from fleet.api_tokens
-        where ${token}::text is not null and id = ${token} and tenant_id = ${tenantId}) as token_ok,
+): Promise<{ now: DateTime; version: number; rows: LockedRow[] }> {
+  const result = await sql<HeadRow & { held: LockedRow[] }>`
+    select ${headColumns(tenantId, tokenId)},
       (select coalesce(json_agg(x), '[]') from (
          select ws.account_id, ws.window_name, ws.used_percent::text as used_percent, ws.observed_at,
                 ws.reset_at, ws.reset_confidence
@@ -132,7 +123,7 @@ async function lockWindows(
   `.execute(trx);
   const row = result.rows[0];
   if (!row) throw new Error('the signal batch query returned no row');
-  return { now: instant(row.now), version: Number(row.v), tokenOk: row.token_ok, rows: row.held };
+  return { ...readHead(row, tokenId), rows: row.held };
 }
 
 /**
@@ -221,7 +212,6 @@ export async function ingestSignals(
         // The database's clock, not this replica's: replicas may disagree, and the gate, expiry and
         // pace all read the database's. It is the transaction's start, the same for the whole batch.
         const locked = await lockWindows(trx, tenantId, [...keys.values()], tokenId);
-        if (tokenId !== undefined && locked.tokenOk !== true) throw revokedToken();
         const config = await configs.at(tenantId, locked.version, trx);
         checkSignals(signals, config.accountsById);
         const outcomes = await fold(trx, tenantId, ordered, locked.rows, locked.now);
