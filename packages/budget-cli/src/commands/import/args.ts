@@ -9,6 +9,9 @@ export interface EarlyImport {
   flags: Record<string, unknown>;
 }
 
+/** The task class imported spend is attributed to without `--task-class` (commander's default too). */
+export const DEFAULT_IMPORT_TASK_CLASS = 'unclassified';
+
 const SHAPE = {
   words: [['import'], ['claude-code', 'codex']],
   own: {
@@ -33,6 +36,6 @@ export function earlyImportFlags(args: readonly string[]): EarlyImport | undefin
   return {
     source,
     globals: early.globals,
-    flags: { agent: source, taskClass: 'unclassified', ...early.flags },
+    flags: { agent: source, taskClass: DEFAULT_IMPORT_TASK_CLASS, ...early.flags },
   };
 }

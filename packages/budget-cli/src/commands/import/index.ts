@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { lazyAction } from '../../action.js';
+import { DEFAULT_IMPORT_TASK_CLASS } from './args.js';
 
 function withImportFlags(cmd: Command, agent: string): Command {
   return cmd
@@ -8,7 +9,7 @@ function withImportFlags(cmd: Command, agent: string): Command {
     .option('--agent <a>', 'agent to attribute the spend to', agent)
     .option('--host <h>', 'host to attribute the spend to (default this host)')
     .option('--mission <m>', 'mission to attribute the spend to')
-    .option('--task-class <c>', 'task class of the imported spend', 'unclassified')
+    .option('--task-class <c>', 'task class of the imported spend', DEFAULT_IMPORT_TASK_CLASS)
     .option('--full', 'ignore remembered offsets and re-read every file (still idempotent)');
 }
 
