@@ -75,6 +75,8 @@ export { currentWindow, addPeriods } from './window-schedule.js';
 export type { HeldWindow, EffectiveWindow } from './window-schedule.js';
 export { applyResetPrecedence } from './reset-precedence.js';
 export type { HeldReset, ResetPrecedenceResult } from './reset-precedence.js';
+export { foldSignal, observedAfter } from './signal-fold.js';
+export type { FoldedSignal, HeldReading } from './signal-fold.js';
 export { ceilingPeriodBounds } from './ceiling-period.js';
 // Pure input parsers (WHEN texts, agent logs, status line, provider headers): see parsers/index.ts.
 export * from './parsers/index.js';

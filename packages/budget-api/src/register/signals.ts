@@ -1,4 +1,12 @@
-import { applyResetPrecedence, type Account, type UsageSignal, type Confidence } from '@mosaic/budget-core';
+import {
+  applyResetPrecedence,
+  foldSignal,
+  observedAfter,
+  type Account,
+  type Confidence,
+  type HeldReading,
+  type UsageSignal,
+} from '@mosaic/budget-core';
 import type { DateTime } from 'luxon';
 import type { FleetDb } from '../db/database.js';
 import { sql } from 'kysely';
@@ -67,20 +75,17 @@ async function sentBefore(trx: FleetDb, tenantId: string, s: UsageSignal): Promi
   return row !== undefined;
 }
 
-/** A window's state as the batch holds it while folding its signals in, oldest first. */
+/** A window's row as the batch holds it while folding its signals in, oldest first. */
 interface FoldedWindow {
   account: string;
   window: string;
   /** The row exists in `window_state` (it was there when locked): update it, else insert it. */
   existed: boolean;
-  /** The batch has a state for it (the row existed, or an earlier signal of the batch created it). */
-  held: boolean;
-  observedMs: number;
+  /** Its reading, by the core's rules (absent until the row existed or a signal of the batch made it). */
+  reading: HeldReading | undefined;
+  /** The used % of the newest reading (for a row that existed, used only when `newer`). */
   usedPercent: string;
-  observedAt: string;
-  resetAt: DateTime | undefined;
-  resetConfidence: Confidence;
-  /** A signal of the batch was newer than the held one: used %, observation and unsignaled spend restart. */
+  /** A signal of the batch was newer than the row's reading: used %, observation and unsignaled spend restart. */
   newer: boolean;
   /** Something of the row changes; an unchanged row is not written. */
   changed: boolean;
@@ -158,9 +163,9 @@ async function writeBatch(
     v as (
       select * from unnest(${col(w, (x) => x.account)}::text[], ${col(w, (x) => x.window)}::text[],
                            ${col(w, (x) => x.usedPercent)}::numeric[],
-                           ${col(w, (x) => x.observedAt)}::timestamptz[],
-                           ${col(w, (x) => (x.resetAt ? iso(x.resetAt) : null))}::timestamptz[],
-                           ${col(w, (x) => x.resetConfidence)}::text[],
+                           ${col(w, (x) => (x.reading ? iso(x.reading.observedAt) : null))}::timestamptz[],
+                           ${col(w, (x) => (x.reading?.resetAt ? iso(x.reading.resetAt) : null))}::timestamptz[],
+                           ${col(w, (x) => x.reading?.confidence ?? 'unknown')}::text[],
                            ${bool(w, (x) => x.newer)}::boolean[], ${bool(w, (x) => x.existed)}::boolean[])
         as v(account_id, window_name, used_percent, observed_at, reset_at, reset_confidence, newer, existed)),
     updated as (
@@ -229,7 +234,10 @@ export async function ingestSignals(
   }
 }
 
-/** Folds a batch's signals, oldest first, into its windows' held states. */
+/**
+ * Folds a batch's signals, oldest first, into its windows' rows with the core's {@link foldSignal},
+ * keeping what the write needs: which rows existed, which changed, and the newest used %.
+ */
 async function fold(
   trx: FleetDb,
   tenantId: string,
@@ -239,17 +247,16 @@ async function fold(
 ): Promise<{ outcomes: SignalOutcome[]; windows: FoldedWindow[] }> {
   const windows = new Map<string, FoldedWindow>();
   for (const r of rows) {
-    const observed = instant(r.observed_at);
     windows.set(windowKey(r.account_id, r.window_name), {
       account: r.account_id,
       window: r.window_name,
       existed: true,
-      held: true,
-      observedMs: observed.toMillis(),
+      reading: {
+        observedAt: instant(r.observed_at),
+        ...(r.reset_at ? { resetAt: instant(r.reset_at) } : {}),
+        confidence: r.reset_confidence as Confidence,
+      },
       usedPercent: r.used_percent,
-      observedAt: iso(observed),
-      resetAt: r.reset_at ? instant(r.reset_at) : undefined,
-      resetConfidence: r.reset_confidence as Confidence,
       newer: false,
       changed: false,
     });
@@ -264,65 +271,35 @@ async function fold(
       account: s.account,
       window: s.window,
       existed: false,
-      held: false,
-      observedMs: Number.NaN,
+      reading: undefined,
       usedPercent: s.usedPercent.toString(),
-      observedAt: '',
-      resetAt: undefined,
-      resetConfidence: 'unknown',
       newer: false,
       changed: true,
     };
     windows.set(key, w);
     const reading = `${key}\u0000${s.observedAt.toMillis()}\u0000${s.usedPercent.toString()}`;
-    // A host whose clock runs ahead would otherwise hold the window with a reading "from the
-    // future", and every true reading until that instant would look older and be dropped. The
-    // window state never believes a time later than the register's; the audit row keeps what
-    // was sent, and its received_at shows the clock it was clamped to.
-    const clamped = s.observedAt.toMillis() > now.toMillis();
-    const observedAt = clamped ? now : s.observedAt;
-    // A clamped reading sent again (a retry) would look newer at every arrival and zero the
-    // window's unsignaled spend each time; it is recognised by what was sent, in the audit.
-    const repeated = clamped && (sent.has(reading) || (await sentBefore(trx, tenantId, s)));
+    // Only a reading from after the register's clock needs the audit trail (see foldSignal).
+    const repeated = observedAfter(s, now) && (sent.has(reading) || (await sentBefore(trx, tenantId, s)));
     sent.add(reading);
-    // Clamped readings of one batch share the instant `now`; the later sent one is the newer.
-    const newer =
-      !repeated &&
-      (!w.held ||
-        w.observedMs < observedAt.toMillis() ||
-        (clamped && w.observedMs === observedAt.toMillis()));
-    if (newer || !w.held) {
+    const f = foldSignal(w.reading, s, now, repeated);
+    if (f.newer || !w.reading) {
       w.usedPercent = s.usedPercent.toString();
-      w.observedAt = iso(observedAt);
-      w.observedMs = observedAt.toMillis();
-      w.newer ||= newer && w.existed;
+      w.newer ||= f.newer && w.existed;
       w.changed = true;
     }
-    w.held = true;
-    let reset: SignalOutcome['reset'];
-    if (s.resetAt) {
-      const result = applyResetPrecedence(
-        w.resetAt ? { resetAt: w.resetAt, confidence: w.resetConfidence } : undefined,
-        { resetAt: s.resetAt, confidence: s.confidence },
-        now,
-      );
-      if (
-        !w.resetAt ||
-        result.resetAt.toMillis() !== w.resetAt.toMillis() ||
-        result.confidence !== w.resetConfidence
-      ) {
-        w.changed = true;
-      }
-      w.resetAt = result.resetAt;
-      w.resetConfidence = result.confidence;
-      reset = { kept: result.kept, rule: result.rule };
+    if (
+      f.held.resetAt?.toMillis() !== w.reading?.resetAt?.toMillis() ||
+      f.held.confidence !== w.reading?.confidence
+    ) {
+      w.changed = true;
     }
+    w.reading = f.held;
     outcomes.push({
       account: s.account,
       window: s.window,
-      usage: newer ? 'applied' : 'stale',
-      ...(reset ? { reset } : {}),
-      ...(clamped ? { clamped: { sent: iso(s.observedAt), clampedTo: iso(now) } } : {}),
+      usage: f.newer ? 'applied' : 'stale',
+      ...(f.reset ? { reset: f.reset } : {}),
+      ...(f.clampedTo ? { clamped: { sent: iso(s.observedAt), clampedTo: iso(f.clampedTo) } } : {}),
     });
   }
   return { outcomes, windows: [...windows.values()] };
