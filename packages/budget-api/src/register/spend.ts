@@ -424,6 +424,14 @@ async function afterLedgerRows(
   );
 }
 
+/** Records of one account, provider, zone day and UTC day, and their amounts summed. */
+interface SpendGroup {
+  record: SpendRecord;
+  timezone: string;
+  committed: Decimal;
+  projected: Decimal;
+}
+
 /**
  * The running-total changes of `records`. Records of one account whose instants fall on the same day
  * in the account's zone and on the same UTC day land on the same six rows (a day lies inside one week
@@ -432,20 +440,33 @@ async function afterLedgerRows(
  * few dozen period look-ups instead of six thousand.
  */
 export function spendDeltas(records: SpendRecord[], accounts: Map<string, Account>): TotalDelta[] {
-  const groups = new Map<
-    string,
-    { record: SpendRecord; timezone: string; committed: Decimal; projected: Decimal }
-  >();
+  const groups = new Map<string, SpendGroup>();
+  // The span (its zone's day within a UTC day) each account's previous record fell in: an account's
+  // records mostly arrive in time order, so most find their group here without a period look-up or a
+  // key to build.
+  const lastSpan = new Map<string, { startMs: number; endMs: number; group: SpendGroup }>();
   for (const r of records) {
-    const timezone = accounts.get(r.account)?.timezone ?? 'UTC';
-    const day = periodAt('P1D', timezone, r.occurredAt).start.toMillis();
-    const utcDay = periodAt('P1D', 'UTC', r.occurredAt).start.toMillis();
-    const k = `${r.account}\u0000${r.provider}\u0000${timezone}\u0000${day}\u0000${utcDay}`;
-    const held = groups.get(k);
-    const g = held ?? { record: r, timezone, committed: ZERO, projected: ZERO };
+    const ms = r.occurredAt.toMillis();
+    const last = lastSpan.get(r.account);
+    let g: SpendGroup;
+    if (last && ms >= last.startMs && ms < last.endMs && last.group.record.provider === r.provider) {
+      g = last.group;
+    } else {
+      const timezone = accounts.get(r.account)?.timezone ?? 'UTC';
+      const day = periodAt('P1D', timezone, r.occurredAt);
+      const utcDay = periodAt('P1D', 'UTC', r.occurredAt);
+      const k = `${r.account}\u0000${r.provider}\u0000${timezone}\u0000${day.start.toMillis()}\u0000${utcDay.start.toMillis()}`;
+      const held = groups.get(k);
+      g = held ?? { record: r, timezone, committed: ZERO, projected: ZERO };
+      if (!held) groups.set(k, g);
+      lastSpan.set(r.account, {
+        startMs: Math.max(day.start.toMillis(), utcDay.start.toMillis()),
+        endMs: Math.min(day.end.toMillis(), utcDay.end.toMillis()),
+        group: g,
+      });
+    }
     if (r.kind === 'actual') g.committed = g.committed.plus(r.usd);
     else g.projected = g.projected.plus(r.usd);
-    if (!held) groups.set(k, g);
   }
   const deltas: TotalDelta[] = [];
   for (const { record: r, timezone, committed, projected } of groups.values()) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { instantSchema } from '@mosaic/budget-core';
-import { commonInstant, fastInstantSchema } from './fast-instant.js';
+import { commonInstant, fastInstantSchema, instantFromMillis } from './fast-instant.js';
 
 // Runs per property: the fields below are drawn around every boundary (month and day ends, leap days,
 // offsets, the accepted years), so a few thousand strings meet each one many times.
@@ -125,6 +125,30 @@ describe('fastInstantSchema', () => {
       ),
       { numRuns: RUNS },
     );
+  });
+
+  it("shares luxon's default Locale between its DateTimes on this luxon, which derive like fromMillis's", () => {
+    // Were a luxon upgrade to change its constructor, the load-time check falls back to fromMillis:
+    // correct, but the saving would be gone unnoticed without this.
+    expect(instantFromMillis.name).toBe('sharedLocaleInstant');
+    const a = commonInstant('2026-03-29T01:30:00+05:45') as DateTime;
+    const b = commonInstant('2026-10-25T23:59:59.999Z') as DateTime;
+    expect((a as unknown as { loc: unknown }).loc).toBe((b as unknown as { loc: unknown }).loc);
+    for (const [dt, text] of [
+      [a, '2026-03-29T01:30:00+05:45'],
+      [b, '2026-10-25T23:59:59.999Z'],
+    ] as const) {
+      const reference = DateTime.fromISO(text, { setZone: true });
+      for (const derive of [
+        (d: DateTime) => d.setZone('Europe/Berlin').toISO(),
+        (d: DateTime) => d.plus({ days: 1, hours: 3 }).toISO(),
+        (d: DateTime) => d.startOf('week').toISO(),
+        (d: DateTime) => d.toFormat('cccc d LLLL yyyy HH:mm ZZZZ'),
+        (d: DateTime) => d.setLocale('de').toLocaleString(DateTime.DATETIME_FULL),
+      ]) {
+        expect(derive(dt)).toBe(derive(reference));
+      }
+    }
   });
 
   it('leaves days that do not exist, leap seconds and far offsets to luxon', () => {

@@ -11,6 +11,70 @@ const MAX_OFFSET_HOURS = 14;
 const EARLIEST_MS = EARLIEST.toMillis();
 const LATEST_MS = LATEST.toMillis();
 
+/** The fields luxon's (private) DateTime constructor reads when it is given everything. */
+interface DateTimeConfig {
+  ts: number;
+  zone: FixedOffsetZone;
+  loc: unknown;
+}
+type DateTimeConstructor = new (config: DateTimeConfig) => DateTime;
+
+// `DateTime.fromMillis` gives every DateTime a Locale of its own: five objects that a spend batch keeps
+// alive for each of its records until the batch is written, so they age into the old generation and
+// cost the garbage collector more than building them did. luxon shares one Locale between a DateTime
+// and the copies it derives from it (`clone` passes `loc` on), so sharing the default one is what it
+// does itself; only its constructor, which it marks private, takes one. Whether that constructor
+// still reads the fields this passes is checked once, here, against `fromMillis` on instants of both
+// signs and offsets; should a luxon release change it, `fromMillis` is used instead. Nothing in the
+// service changes luxon's Settings, so the default Locale taken once is the one `fromMillis` builds.
+const SHARED_LOCALE: unknown = (DateTime.fromMillis(0) as unknown as { loc?: unknown }).loc;
+
+function sharedLocaleInstant(ms: number, offset: number): DateTime {
+  const zone = FixedOffsetZone.instance(offset);
+  return new (DateTime as unknown as DateTimeConstructor)({ ts: ms, zone, loc: SHARED_LOCALE });
+}
+
+function fromMillisInstant(ms: number, offset: number): DateTime {
+  return DateTime.fromMillis(ms, { zone: FixedOffsetZone.instance(offset) });
+}
+
+function sameInstant(a: DateTime, b: DateTime): boolean {
+  return (
+    a.isValid &&
+    a.toMillis() === b.toMillis() &&
+    Object.is(a.offset, b.offset) &&
+    a.zone.equals(b.zone) &&
+    a.toISO() === b.toISO() &&
+    a.locale === b.locale &&
+    a.outputCalendar === b.outputCalendar &&
+    a.numberingSystem === b.numberingSystem
+  );
+}
+
+/** Whether luxon's constructor builds, from the fields passed, what `fromMillis` builds. */
+function constructorMatches(): boolean {
+  if (SHARED_LOCALE === undefined) return false;
+  try {
+    const samples: [number, number][] = [
+      [EARLIEST_MS, 0],
+      [EARLIEST_MS, -0],
+      [1_764_000_000_123, 330],
+      [951_782_400_000, -600],
+      [LATEST_MS, 840],
+    ];
+    return samples.every(([ms, offset]) =>
+      sameInstant(sharedLocaleInstant(ms, offset), fromMillisInstant(ms, offset)),
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** How {@link commonInstant} builds its DateTime: with luxon's shared default Locale when that is sound. */
+export const instantFromMillis: (ms: number, offset: number) => DateTime = constructorMatches()
+  ? sharedLocaleInstant
+  : fromMillisInstant;
+
 /**
  * What `DateTime.fromISO(text, { setZone: true })` answers for text of the common shape, computed
  * from the fields instead of through luxon's general ISO grammar (a sixth of the cost); undefined
@@ -47,7 +111,7 @@ export function commonInstant(text: string): DateTime | undefined {
   }
   const ms = midnight.getTime() + ((hour * 60 + minute - offset) * 60 + second) * 1000 + millis;
   if (ms < EARLIEST_MS || ms > LATEST_MS) return undefined;
-  return DateTime.fromMillis(ms, { zone: FixedOffsetZone.instance(offset) });
+  return instantFromMillis(ms, offset);
 }
 
 // The core's instant schema is a pipe: the trimmed, offset-checked string, then luxon's parse.
