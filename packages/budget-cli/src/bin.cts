@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// The bin is CommonJS, and so are the two bundles it loads first: on Node 20 the ESM loader costs
-// the status line ~25 ms before any of its code runs (an ESM entry ~9 ms, an ESM bundle ~15 ms more
-// than the same bundle required; docs/decisions.md). Everything else is ESM, reached by `import()`.
+// The bin is CommonJS, and so are the bundles it loads: on Node 20 the ESM loader costs the status
+// line ~25 ms before any of its code runs (an ESM entry ~9 ms, an ESM bundle ~15 ms more than the same
+// bundle required), and a remote command ~0.1 s for loading the CLI's modules one by one
+// (docs/decisions.md). Built without bundles (a bare `tsc -b`), it imports the ESM modules instead.
 
 import type * as StatuslineModule from './commands/statusline/run.js';
 import type * as QuickImportModule from './commands/import/quick-main.js';
+import type * as MainModule from './main.js';
 
 /**
  * A command's modules from their bundle (one CommonJS file, written by scripts/bundle.mjs after tsc),
@@ -15,9 +17,11 @@ function fromBundle<M>(bundle: string, modules: () => Promise<M>): Promise<M> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the point: a synchronous CommonJS load
     return Promise.resolve(require(`./${bundle}`) as M);
   } catch (error) {
+    // Only the bundle itself missing falls back: its message's first line names it, whereas a module
+    // the bundle failed to find names the bundle only in the require stack below, and is a broken build.
     const missing =
       (error as { code?: string }).code === 'MODULE_NOT_FOUND' &&
-      String((error as Error).message).includes(bundle);
+      (String((error as Error).message).split('\n')[0] ?? '').includes(bundle);
     if (!missing) throw error;
     return modules();
   }
@@ -45,7 +49,7 @@ async function run(args: readonly string[]): Promise<number> {
     // False when there may be something to import: the full command runs.
     if (await quickImportFromArgs(args)) return 0;
   }
-  const { main } = await import('./main.js');
+  const { main } = await fromBundle<typeof MainModule>('cli.bundle.cjs', () => import('./main.js'));
   return main(process.argv);
 }
 

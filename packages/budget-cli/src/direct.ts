@@ -2,6 +2,7 @@ import type * as BudgetApi from '@mosaic/budget-api';
 import type { CommandContext } from './context.js';
 import { CliError, EXIT } from './errors.js';
 import { lockedOrRethrow } from './transport/local.js';
+import { loadService } from './service.js';
 
 type Api = typeof BudgetApi;
 
@@ -17,7 +18,7 @@ export interface Direct {
  * and its environment. MOSAIC_BUDGET_DATA_DIR counts as BUDGET_DATA_DIR so both spellings work.
  */
 export async function openDirect(ctx: CommandContext, _databaseUrl?: string): Promise<Direct> {
-  const api = await import('@mosaic/budget-api');
+  const api = await loadService();
   let env: ReturnType<Api['readEnv']>;
   try {
     env = api.readEnv({

@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import type * as BudgetApi from '@mosaic/budget-api';
 import { CliError, EXIT } from '../errors.js';
+import { loadService } from '../service.js';
 import type { ServiceApp } from '../spool/sink.js';
 import type { ApiResponse, Transport } from './transport.js';
 
@@ -28,7 +29,7 @@ export async function localTransport(options: LocalOptions): Promise<Transport> 
   // and lifts the peak RSS by ~40 MB. The flag only steers WebAssembly compilation and is set before
   // PGlite's module is compiled; `serve`, which lives long enough to profit, never comes here.
   setFlagsFromString('--liftoff-only');
-  const api = await import('@mosaic/budget-api');
+  const api = await loadService();
   let database: Awaited<ReturnType<typeof api.openDatabase>>;
   try {
     database = await api.openDatabase({
