@@ -1,38 +1,65 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { CliError, EXIT } from '../errors.js';
 import type { ApiResponse, Transport } from './transport.js';
 
-/** Talks to a running service over HTTP with a bearer token. */
+/** A response's headers as one string each, as fetch's Headers would give them. */
+function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers))
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+/**
+ * Talks to a running service over HTTP with a bearer token. Through node:http(s) rather than fetch,
+ * whose first use loads undici: ~50 ms of every remote command (a `gate` an orchestrator runs per
+ * dispatch), measured with `node --cpu-prof` (docs/decisions.md). One request per command, no
+ * redirects followed: the service answers every route itself.
+ */
 export function remoteTransport(baseUrl: string, token: string | undefined): Transport {
   const base = baseUrl.replace(/\/+$/, '');
   return {
     mode: 'remote',
     target: base,
-    async request(method: string, path: string, body?: unknown): Promise<ApiResponse> {
-      const headers: Record<string, string> = { accept: 'application/json, text/markdown' };
+    request(method: string, path: string, body?: unknown): Promise<ApiResponse> {
+      const url = new URL(`${base}${path}`);
+      const { request } =
+        url.protocol === 'https:'
+          ? process.getBuiltinModule('node:https')
+          : process.getBuiltinModule('node:http');
+      const payload = body !== undefined ? JSON.stringify(body) : undefined;
+      const headers: Record<string, string | number> = { accept: 'application/json, text/markdown' };
       if (token) headers.authorization = `Bearer ${token}`;
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      let res: Response;
-      try {
-        res = await fetch(`${base}${path}`, {
-          method,
-          headers,
-          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        });
-      } catch (error) {
-        // undici wraps the socket error: ECONNREFUSED and friends sit in `cause` (or its `errors`).
-        const c = (error as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } })
-          .cause;
-        const cause = c?.code ?? c?.errors?.[0]?.code ?? c?.message ?? (error as Error).message;
-        throw new CliError('BUDGET_ERR_UNREACHABLE', `cannot reach the service at ${base} (${cause})`, {
-          exit: EXIT.unavailable,
-          hint: 'start it with `mosaic budget serve`, or check --api / MOSAIC_BUDGET_URL',
-        });
+      if (payload !== undefined) {
+        headers['content-type'] = 'application/json';
+        headers['content-length'] = Buffer.byteLength(payload);
       }
-      const out: Record<string, string> = {};
-      res.headers.forEach((v, k) => {
-        out[k] = v;
+      return new Promise<ApiResponse>((resolve, reject) => {
+        const req = request(url, { method, headers });
+        req.on('error', (error: NodeJS.ErrnoException) => {
+          reject(
+            new CliError(
+              'BUDGET_ERR_UNREACHABLE',
+              `cannot reach the service at ${base} (${error.code ?? error.message})`,
+              {
+                exit: EXIT.unavailable,
+                hint: 'start it with `mosaic budget serve`, or check --api / MOSAIC_BUDGET_URL',
+              },
+            ),
+          );
+        });
+        req.on('response', (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          // A connection cut mid-answer is as unreachable as one refused.
+          res.on('error', (error: NodeJS.ErrnoException) => req.emit('error', error));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: flatHeaders(res.headers), text }),
+          );
+        });
+        req.end(payload);
       });
-      return { status: res.status, headers: out, text: await res.text() };
     },
     close: () => Promise.resolve(),
   };
