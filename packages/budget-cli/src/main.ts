@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { Settings } from 'luxon';
 import { registerBudgetCommand } from './budget-command.js';
 import { CliError, EXIT } from './errors.js';
 
@@ -36,6 +37,11 @@ export function reportError(error: unknown, json: boolean): number {
  * every known error class to its status (docs/cli.md lists them).
  */
 export async function main(argv: string[]): Promise<number> {
+  // The CLI speaks English and writes its dates (weekday and month names in `when` and `explain`) the
+  // same way whatever the system's locale, as the status line does. It also spares every command
+  // luxon's first question to Intl for the system's locale, which loads ICU: ~25 ms of a remote
+  // `gate` (docs/decisions.md).
+  Settings.defaultLocale = 'en-US';
   const program = new Command('mosaic')
     .description('Mosaic Fleet command line')
     .exitOverride()
