@@ -160,7 +160,7 @@ function ingestSection(r) {
     '',
     '| ratio | value | bar | verdict |',
     '|---|---:|---:|---|',
-    `| service / COPY | ${ratio(r.ratio)} | ≥ 0.4 | ${verdict(r.ratio >= 0.4)} |`,
+    `| service / COPY${r.roundRatios ? ` (median of the rounds' own: ${r.roundRatios.map((x) => ratio(x)).join(', ')})` : ''} | ${ratio(r.ratio)} | ≥ 0.4 | ${verdict(r.ratio >= 0.4)} |`,
     `| replay / first ingest | ${ratio(r.replayOverApi)} | ≥ 1.0 | ${verdict(r.replayOverApi >= 1)} |`,
     '',
     ...(r.profile
