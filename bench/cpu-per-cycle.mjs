@@ -5,45 +5,22 @@
 // cycle. PostgreSQL's figure includes its background processes (checkpointer, WAL writer), which
 // work for whatever wrote.
 //   node bench/cpu-per-cycle.mjs [--rounds 2] [--seconds 8]
-import { readFileSync, readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { freshDb, load, median, startServer, vacuum, warmUp } from './lib.mjs';
+import {
+  cpuMs,
+  freshDb,
+  load,
+  median,
+  postgresCpu,
+  postgresDelta,
+  startServer,
+  vacuum,
+  warmUp,
+} from './lib.mjs';
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '2' }, seconds: { type: 'string', default: '8' } },
 });
-const TICKS_PER_SECOND = 100;
-
-/** CPU ms (user + system) a process has used, or 0 once it is gone. */
-function cpuMs(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU ms of every PostgreSQL process, by pid (backends come and go: compare pid by pid). */
-function postgresCpu() {
-  const out = new Map();
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      if (readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('postgres')) out.set(p, cpuMs(p));
-    } catch {
-      // The process ended between the listing and the read.
-    }
-  }
-  return out;
-}
-
-function postgresDelta(before, after) {
-  let ms = 0;
-  for (const [pid, t] of after) ms += t - (before.get(pid) ?? 0);
-  return ms;
-}
-
 const url = await freshDb('bench_cpu');
 const server = await startServer(['--database-url', url, '--accounts', '100', '--peer']);
 const rows = [];

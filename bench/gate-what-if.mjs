@@ -5,9 +5,19 @@
 // PostgreSQL processes, read from /proc. A what-if for deciding on a redesign, not a product
 // change: the switched-off writes are what the audit trail and the expiry sweeper need.
 //   node bench/gate-what-if.mjs [--rounds 4] [--seconds 8] [--shape spread|hot]
-import { readFileSync, readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { freshDb, load, median, query, startServer, vacuum, warmUp } from './lib.mjs';
+import {
+  cpuMs,
+  freshDb,
+  load,
+  median,
+  postgresCpu,
+  postgresDelta,
+  query,
+  startServer,
+  vacuum,
+  warmUp,
+} from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -16,38 +26,6 @@ const { values } = parseArgs({
     shape: { type: 'string', default: 'spread' },
   },
 });
-const TICKS_PER_SECOND = 100;
-
-/** CPU ms (user + system) a process has used, or 0 once it is gone. */
-function cpuMs(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU ms of every PostgreSQL process, by pid. */
-function postgresCpu() {
-  const out = new Map();
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      if (readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('postgres')) out.set(p, cpuMs(p));
-    } catch {
-      // The process ended between the listing and the read.
-    }
-  }
-  return out;
-}
-
-function postgresDelta(before, after) {
-  let ms = 0;
-  for (const [pid, t] of after) ms += t - (before.get(pid) ?? 0);
-  return ms;
-}
-
 const DROP_INDEX = 'drop index fleet.reservations_expiry';
 const MAKE_INDEX = `create index reservations_expiry on fleet.reservations (expires_at) where status = 'live'`;
 const SKIP_AUDIT = 'create rule skip_audit as on insert to fleet.gate_decisions do instead nothing';

@@ -1,6 +1,6 @@
 // Shared helpers of the bench suites: processes, databases, statistics, results.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -147,6 +147,40 @@ export function startServer(args, nodeArgs = []) {
     });
     child.on('exit', (code) => reject(new Error(`bench server exited ${code}: ${err.slice(-2000)}`)));
   });
+}
+
+// Clock ticks per second of /proc/<pid>/stat's CPU fields (USER_HZ, 100 on Linux).
+const TICKS_PER_SECOND = 100;
+
+/** CPU ms (user + system) a process has used, or 0 once it is gone. */
+export function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU ms of every PostgreSQL process, by pid (backends come and go: compare pid by pid). */
+export function postgresCpu() {
+  const out = new Map();
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('postgres')) out.set(p, cpuMs(p));
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+/** CPU ms the PostgreSQL processes used between two {@link postgresCpu} readings. */
+export function postgresDelta(before, after) {
+  let ms = 0;
+  for (const [pid, t] of after) ms += t - (before.get(pid) ?? 0);
+  return ms;
 }
 
 /** VmRSS and VmHWM (peak) of a process, in MB. */
