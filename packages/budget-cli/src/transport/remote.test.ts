@@ -88,4 +88,18 @@ describe('remoteTransport', () => {
     expect(error).toBeInstanceOf(CliError);
     expect((error as CliError).code).toBe('BUDGET_ERR_UNREACHABLE');
   });
+
+  it('gives up on a service that stops answering, after the idle timeout, as unreachable', async () => {
+    const base = await listen((_req, res) => {
+      // Headers, then silence: a hung service.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{');
+    });
+    const error = await remoteTransport(base, undefined, 100)
+      .request('GET', '/v1/status')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).code).toBe('BUDGET_ERR_UNREACHABLE');
+    expect((error as CliError).message).toContain('(no answer within 0.1 s)');
+  });
 });

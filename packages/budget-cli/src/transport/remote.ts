@@ -16,7 +16,19 @@ function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
  * dispatch), measured with `node --cpu-prof` (docs/decisions.md). One request per command, no
  * redirects followed: the service answers every route itself.
  */
-export function remoteTransport(baseUrl: string, token: string | undefined): Transport {
+/**
+ * How long a request may go without a byte from the service before it counts as unreachable: the
+ * five minutes fetch (undici) waited for headers and for body data, which this keeps. The service
+ * answers every route at once (a queued task is an answer, not a wait), so only a hung service or
+ * network meets it.
+ */
+export const REQUEST_IDLE_TIMEOUT_MS = 300_000;
+
+export function remoteTransport(
+  baseUrl: string,
+  token: string | undefined,
+  idleTimeoutMs: number = REQUEST_IDLE_TIMEOUT_MS,
+): Transport {
   const base = baseUrl.replace(/\/+$/, '');
   return {
     mode: 'remote',
@@ -36,11 +48,17 @@ export function remoteTransport(baseUrl: string, token: string | undefined): Tra
       }
       return new Promise<ApiResponse>((resolve, reject) => {
         const req = request(url, { method, headers });
+        // Idle time on the socket, as undici counted it; destroying the request reports it below.
+        req.setTimeout(idleTimeoutMs, () => {
+          req.destroy(
+            Object.assign(new Error(`no answer within ${idleTimeoutMs / 1000} s`), { code: 'ETIMEDOUT' }),
+          );
+        });
         req.on('error', (error: NodeJS.ErrnoException) => {
           reject(
             new CliError(
               'BUDGET_ERR_UNREACHABLE',
-              `cannot reach the service at ${base} (${error.code ?? error.message})`,
+              `cannot reach the service at ${base} (${error.code === 'ETIMEDOUT' ? error.message : (error.code ?? error.message)})`,
               {
                 exit: EXIT.unavailable,
                 hint: 'start it with `mosaic budget serve`, or check --api / MOSAIC_BUDGET_URL',
