@@ -102,4 +102,23 @@ describe('remoteTransport', () => {
     expect((error as CliError).code).toBe('BUDGET_ERR_UNREACHABLE');
     expect((error as CliError).message).toContain('(no answer within 0.1 s)');
   });
+
+  it('reports a redirect with where it points, without following it', async () => {
+    let requests = 0;
+    const base = await listen((_req, res) => {
+      requests += 1;
+      res.writeHead(308, { location: 'https://budget.example/v1/gate' });
+      res.end('moved');
+    });
+    const error = await remoteTransport(base, 'tok')
+      .request('POST', '/v1/gate', { taskId: 't' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).code).toBe('BUDGET_ERR_REDIRECTED');
+    expect((error as CliError).exitStatus).toBe(2);
+    expect((error as CliError).message).toBe(
+      `the service at ${base.replace(/\/+$/, '')} answered HTTP 308, redirecting to https://budget.example/v1/gate`,
+    );
+    expect(requests).toBe(1);
+  });
 });

@@ -13,8 +13,8 @@ function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
 /**
  * Talks to a running service over HTTP with a bearer token. Through node:http(s) rather than fetch,
  * whose first use loads undici: ~50 ms of every remote command (a `gate` an orchestrator runs per
- * dispatch), measured with `node --cpu-prof` (docs/decisions.md). One request per command, no
- * redirects followed: the service answers every route itself.
+ * dispatch), measured with `node --cpu-prof` (docs/decisions.md). One request per command; a
+ * redirect is reported, not followed.
  */
 /**
  * How long a request may go without a byte from the service before it counts as unreachable: the
@@ -67,6 +67,26 @@ export function remoteTransport(
           );
         });
         req.on('response', (res) => {
+          const status = res.statusCode ?? 0;
+          if (status >= 300 && status < 400) {
+            // The service never redirects; something in front of it does (http to https, a moved
+            // host). Following it would resend the token and the body wherever it points, so the
+            // user is told where it points instead.
+            res.resume();
+            const to = res.headers.location;
+            reject(
+              new CliError(
+                'BUDGET_ERR_REDIRECTED',
+                `the service at ${base} answered HTTP ${status}${to ? `, redirecting to ${to}` : ''}`,
+                {
+                  exit: EXIT.usage,
+                  hint: 'point --api (or MOSAIC_BUDGET_URL) at the address the service answers on',
+                  ...(to ? { details: { location: to } } : {}),
+                },
+              ),
+            );
+            return;
+          }
           let text = '';
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => (text += chunk));
