@@ -11,12 +11,6 @@ function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
 }
 
 /**
- * Talks to a running service over HTTP with a bearer token. Through node:http(s) rather than fetch,
- * whose first use loads undici: ~50 ms of every remote command (a `gate` an orchestrator runs per
- * dispatch), measured with `node --cpu-prof` (docs/decisions.md). One request per command; a
- * redirect is reported, not followed.
- */
-/**
  * How long a request may go without a byte from the service before it counts as unreachable: the
  * five minutes fetch (undici) waited for headers and for body data, which this keeps. The service
  * answers every route at once (a queued task is an answer, not a wait), so only a hung service or
@@ -24,6 +18,12 @@ function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
  */
 export const REQUEST_IDLE_TIMEOUT_MS = 300_000;
 
+/**
+ * Talks to a running service over HTTP with a bearer token. Through node:http(s) rather than fetch:
+ * with fetch, whose first use loads undici, a remote `gate` (what an orchestrator runs per dispatch)
+ * took ~0.45 s against ~0.25 s now (docs/decisions.md). One request per command; a redirect is
+ * reported, not followed.
+ */
 export function remoteTransport(
   baseUrl: string,
   token: string | undefined,
@@ -92,9 +92,7 @@ export function remoteTransport(
           res.on('data', (chunk: string) => (text += chunk));
           // A connection cut mid-answer is as unreachable as one refused.
           res.on('error', (error: NodeJS.ErrnoException) => req.emit('error', error));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, headers: flatHeaders(res.headers), text }),
-          );
+          res.on('end', () => resolve({ status, headers: flatHeaders(res.headers), text }));
         });
         req.end(payload);
       });
