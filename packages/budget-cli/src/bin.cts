@@ -27,9 +27,6 @@ function fromBundle<M>(bundle: string, modules: () => Promise<M>): Promise<M> {
   }
 }
 
-// Two commands are dispatched before commander and the other commands are even loaded: the status
-// line, which Claude Code runs on every prompt, and an import with nothing new, which a scheduler runs
-// often (docs/cli.md; figures in docs/benchmarks.md). Anything else goes through the full CLI.
 /**
  * On Node 22.1 and later, V8's compiled code for the bundles is kept on disk between runs (Node's own
  * compile cache, in its temp directory, keyed by each file's content, off with
@@ -46,6 +43,9 @@ function enableCompileCache(): void {
   }
 }
 
+// Two commands are dispatched before commander and the other commands are even loaded: the status
+// line, which Claude Code runs on every prompt, and an import with nothing new, which a scheduler runs
+// often (docs/cli.md; figures in docs/benchmarks.md). Anything else goes through the full CLI.
 async function run(args: readonly string[]): Promise<number> {
   // A word test first, so the bin loads nothing before it knows which path it takes. Each bundle
   // then reads the command line properly and answers undefined (or false) when it is not its case.
