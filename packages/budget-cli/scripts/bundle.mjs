@@ -4,10 +4,10 @@
 // - every other command (commander and the command modules): `dist/cli.bundle.cjs`;
 // - the service package, which every local-mode command (and serve, migrate, token) runs in process:
 //   `dist/service.bundle.cjs`.
-// Node's ESM loader resolves, reads and links every module one by one; from one CommonJS file the status
-// line starts ~55 ms sooner, a remote command ~0.1 s and a local-mode one ~0.4 s (docs/decisions.md). The CLI falls
-// back to the modules when a bundle is absent (a `tsc -b` without this step), so this is speed, never
-// behaviour.
+// Node's ESM loader resolves, reads and links every module one by one; from one CommonJS file the
+// status line starts ~55 ms sooner, a remote command ~0.1 s and a local-mode one ~0.4 s
+// (docs/decisions.md). The CLI falls back to the modules when a bundle is absent (a `tsc -b` without
+// this step), so this is speed, never behaviour.
 import { build } from 'esbuild';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
