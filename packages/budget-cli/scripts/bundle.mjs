@@ -10,24 +10,31 @@
 // this step), so this is speed, never behaviour.
 import { build } from 'esbuild';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 
 // A CommonJS bundle has no import.meta. The service finds files beside its own modules through
-// `import.meta.url` (the dashboard's static files, uPlot in its node_modules): each module of the
-// bundle gets its own original URL in its place, so those paths stay what they are unbundled. The
-// bundle is therefore used where it was built, beside the packages it was built from, as this
-// workspace's CLI is.
+// `import.meta.url` (the dashboard's static files, uPlot in its node_modules), and the CLI its service
+// bundle: in each module of a bundle it becomes that module's original URL, computed at run time from
+// the bundle's own directory and the module's path relative to it, so those paths stay what they are
+// unbundled and a checkout moved after its build still finds them. The helper is defined once at the
+// top of the file, in the CommonJS wrapper's scope, where `require` and `__dirname` are the bundle's
+// own: written inline, `require` would name whatever a module calls `require` itself (service.ts
+// keeps `createRequire(import.meta.url)` in a constant of that name).
+const MODULE_URL = '__mosaicModuleUrl';
+// It is preceded by the directive that keeps the file strict, as esbuild's own first line would.
+const MODULE_URL_HELPER = `'use strict';\nvar ${MODULE_URL} = (rel) => require("node:url").pathToFileURL(require("node:path").join(__dirname, rel)).href;`;
 const originalMetaUrl = {
   name: 'original-import-meta-url',
   setup(b) {
     b.onLoad({ filter: /\.(c|m)?js$/ }, async (args) => {
       const text = await readFile(args.path, 'utf8');
       if (!text.includes('import.meta.url')) return undefined;
+      const rel = relative(dist, args.path).split(sep).join('/');
       return {
-        contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
+        contents: text.replaceAll('import.meta.url', `${MODULE_URL}(${JSON.stringify(rel)})`),
         loader: 'js',
       };
     });
@@ -63,6 +70,7 @@ for (const [out, entry] of Object.entries(BUNDLES)) {
       ...(out === 'cli.bundle.cjs' ? ['@mosaic/budget-api'] : []),
     ],
     plugins: [originalMetaUrl],
+    banner: { js: MODULE_URL_HELPER },
     // esbuild reads modules that tree-shaking then drops and warns that import.meta is empty in
     // CommonJS; the bundle test checks that no kept code uses it.
     logOverride: { 'empty-import-meta': 'silent' },

@@ -36,6 +36,9 @@ describe('the service and CLI bundles', () => {
     const bundle = join(DIST, 'service.bundle.cjs');
     const text = readFileSync(bundle, 'utf8');
     expect(text.includes('import_meta'), 'import.meta in kept code').toBe(false);
+    // Module URLs are computed from the bundle's own directory, so a checkout moved after its build
+    // still finds the files: no path of the build's checkout is written into the bundle.
+    expect(text.includes(join(DIST, '..', '..')), 'an absolute path of the checkout').toBe(false);
     const api = createRequire(import.meta.url)(bundle) as typeof BudgetApi;
     const database = await api.openDatabase();
     try {
@@ -73,4 +76,13 @@ describe('the service and CLI bundles', () => {
     const mod = (await import(join(DIST, 'cli.bundle.cjs'))) as Record<string, unknown>;
     expect(typeof mod.main).toBe('function');
   });
+
+  it.each(['statusline.bundle.cjs', 'import-quick.bundle.cjs', 'cli.bundle.cjs', 'service.bundle.cjs'])(
+    '%s stays strict: its first statement is the directive, before the module-URL helper',
+    (file) => {
+      // The modules are ESM, strict by definition; a line before the directive would turn it into
+      // a plain expression and the whole file sloppy.
+      expect(readFileSync(join(DIST, file), 'utf8').startsWith("'use strict';\n")).toBe(true);
+    },
+  );
 });
