@@ -42,22 +42,27 @@ export async function migrate(db: FleetDb): Promise<MigrationResultSet> {
   });
 }
 
+/** How many of this build's migrations the database records, and how many it records in all. */
+async function migrationCounts(db: FleetDb): Promise<{ known: number; applied: number }> {
+  const result = await sql<{ known: string | number; applied: string | number }>`
+    select count(*) filter (where name = any(${[...MIGRATION_NAMES]})) as known, count(*) as applied
+    from fleet.kysely_migration`.execute(db);
+  return { known: Number(result.rows[0]?.known ?? 0), applied: Number(result.rows[0]?.applied ?? 0) };
+}
+
 /** Whether the applied migrations are exactly the ones this build knows (false before the first). */
 async function upToDate(db: FleetDb): Promise<boolean> {
   const present = await sql<{ present: boolean }>`
     select to_regclass('fleet.kysely_migration') is not null as present`.execute(db);
   if (!present.rows[0]?.present) return false;
-  const result = await sql<{ known: string | number; applied: string | number }>`
-    select count(*) filter (where name = any(${[...MIGRATION_NAMES]})) as known, count(*) as applied
-    from fleet.kysely_migration`.execute(db);
-  const row = result.rows[0];
-  return Number(row?.known) === MIGRATION_NAMES.length && Number(row?.applied) === MIGRATION_NAMES.length;
+  const { known, applied } = await migrationCounts(db);
+  return known === MIGRATION_NAMES.length && applied === MIGRATION_NAMES.length;
 }
 
-/** True when every migration this build knows has been applied. */
+/**
+ * True when every migration this build knows has been applied. Migrations of a newer build may be
+ * there too: during a rolling upgrade the older replicas stay ready.
+ */
 export async function isMigrated(db: FleetDb): Promise<boolean> {
-  const result = await sql<{ n: string | number }>`
-    select count(*) as n from fleet.kysely_migration where name = any(${[...MIGRATION_NAMES]})
-  `.execute(db);
-  return Number(result.rows[0]?.n ?? 0) === MIGRATION_NAMES.length;
+  return (await migrationCounts(db)).known === MIGRATION_NAMES.length;
 }
