@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { CliError, EXIT } from '../errors.js';
+import { sendHttp, type HttpAnswer } from './http.js';
 import type { ApiResponse, Transport } from './transport.js';
 
 /** A response's headers as one string each, as fetch's Headers would give them. */
@@ -19,10 +20,9 @@ function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
 export const REQUEST_IDLE_TIMEOUT_MS = 300_000;
 
 /**
- * Talks to a running service over HTTP with a bearer token. Through node:http(s) rather than fetch:
- * with fetch, whose first use loads undici, a remote `gate` (what an orchestrator runs per dispatch)
- * took ~0.45 s against ~0.25 s now (docs/decisions.md). One request per command; a redirect is
- * reported, not followed.
+ * Talks to a running service over HTTP with a bearer token, through {@link sendHttp}: with fetch a
+ * remote `gate` (what an orchestrator runs per dispatch) took ~0.45 s against ~0.25 s now
+ * (docs/decisions.md). One request per command; a redirect is reported, not followed.
  */
 export function remoteTransport(
   baseUrl: string,
@@ -33,69 +33,46 @@ export function remoteTransport(
   return {
     mode: 'remote',
     target: base,
-    request(method: string, path: string, body?: unknown): Promise<ApiResponse> {
-      const url = new URL(`${base}${path}`);
-      const { request } =
-        url.protocol === 'https:'
-          ? process.getBuiltinModule('node:https')
-          : process.getBuiltinModule('node:http');
-      const payload = body !== undefined ? JSON.stringify(body) : undefined;
-      const headers: Record<string, string | number> = { accept: 'application/json, text/markdown' };
-      if (token) headers.authorization = `Bearer ${token}`;
-      if (payload !== undefined) {
-        headers['content-type'] = 'application/json';
-        headers['content-length'] = Buffer.byteLength(payload);
-      }
-      return new Promise<ApiResponse>((resolve, reject) => {
-        const req = request(url, { method, headers });
-        // Idle time on the socket, as undici counted it; destroying the request reports it below.
-        req.setTimeout(idleTimeoutMs, () => {
-          req.destroy(
-            Object.assign(new Error(`no answer within ${idleTimeoutMs / 1000} s`), { code: 'ETIMEDOUT' }),
-          );
-        });
-        req.on('error', (error: NodeJS.ErrnoException) => {
-          reject(
-            new CliError(
-              'BUDGET_ERR_UNREACHABLE',
-              `cannot reach the service at ${base} (${error.code === 'ETIMEDOUT' ? error.message : (error.code ?? error.message)})`,
-              {
-                exit: EXIT.unavailable,
-                hint: 'start it with `mosaic budget serve`, or check --api / MOSAIC_BUDGET_URL',
-              },
-            ),
-          );
-        });
-        req.on('response', (res) => {
-          const status = res.statusCode ?? 0;
-          if (status >= 300 && status < 400) {
-            // The service never redirects; something in front of it does (http to https, a moved
-            // host). Following it would resend the token and the body wherever it points, so the
-            // user is told where it points instead.
-            res.resume();
-            const to = res.headers.location;
-            reject(
-              new CliError(
-                'BUDGET_ERR_REDIRECTED',
-                `the service at ${base} answered HTTP ${status}${to ? `, redirecting to ${to}` : ''}`,
-                {
-                  exit: EXIT.usage,
-                  hint: 'point --api (or MOSAIC_BUDGET_URL) at the address the service answers on',
-                  ...(to ? { details: { location: to } } : {}),
-                },
-              ),
-            );
-            return;
-          }
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (text += chunk));
-          // A connection cut mid-answer is as unreachable as one refused.
-          res.on('error', (error: NodeJS.ErrnoException) => req.emit('error', error));
-          res.on('end', () => resolve({ status, headers: flatHeaders(res.headers), text }));
-        });
-        req.end(payload);
+    async request(method: string, path: string, body?: unknown): Promise<ApiResponse> {
+      const { request, answer } = sendHttp(new URL(`${base}${path}`), method, {
+        token,
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+        accept: 'application/json, text/markdown',
       });
+      // Idle time on the socket, as undici counted it; destroying the request rejects the answer.
+      request.setTimeout(idleTimeoutMs, () => {
+        request.destroy(
+          Object.assign(new Error(`no answer within ${idleTimeoutMs / 1000} s`), { code: 'ETIMEDOUT' }),
+        );
+      });
+      let res: HttpAnswer;
+      try {
+        res = await answer;
+      } catch (e) {
+        // Refused, reset, cut mid-answer or timed out: the service is as unreachable either way.
+        const error = e as NodeJS.ErrnoException;
+        const cause = error.code === 'ETIMEDOUT' ? error.message : (error.code ?? error.message);
+        throw new CliError('BUDGET_ERR_UNREACHABLE', `cannot reach the service at ${base} (${cause})`, {
+          exit: EXIT.unavailable,
+          hint: 'start it with `mosaic budget serve`, or check --api / MOSAIC_BUDGET_URL',
+        });
+      }
+      if (res.status >= 300 && res.status < 400) {
+        // The service never redirects; something in front of it does (http to https, a moved host).
+        // Following it would resend the token and the body wherever it points, so the user is told
+        // where it points instead.
+        const to = res.headers.location;
+        throw new CliError(
+          'BUDGET_ERR_REDIRECTED',
+          `the service at ${base} answered HTTP ${res.status}${to ? `, redirecting to ${to}` : ''}`,
+          {
+            exit: EXIT.usage,
+            hint: 'point --api (or MOSAIC_BUDGET_URL) at the address the service answers on',
+            ...(to ? { details: { location: to } } : {}),
+          },
+        );
+      }
+      return { status: res.status, headers: flatHeaders(res.headers), text: res.text };
     },
     close: () => Promise.resolve(),
   };
