@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import fc from 'fast-check';
 import { describeOnBackends, type TenantClient, type TestEnv } from '../test-support/backends.js';
-import { spend } from '../test-support/fixtures.js';
+import { spend, subscriptionAccount } from '../test-support/fixtures.js';
 import { usageSignalCount } from '../test-support/rows.js';
 
 // A batch of signals is folded in memory between one locking read and one write (signals.ts). These
@@ -25,10 +25,7 @@ async function withAccount(env: TestEnv): Promise<TenantClient> {
     method: 'PUT',
     url: '/v1/accounts/acct-sub',
     payload: {
-      id: 'acct-sub',
-      provider: 'anthropic',
-      kind: 'subscription',
-      models: ['claude-opus-4', 'claude-sonnet-4'],
+      ...subscriptionAccount('acct-sub'),
       timezone: 'UTC',
       windows: [
         { name: 'weekly', length: 'P7D' },
