@@ -29,6 +29,12 @@ const PROPERTY_RUNS = Number(process.env.SIM_PROPERTY_RUNS ?? 5);
 const EXACT_PROPERTY_RUNS = Number(process.env.SIM_PROPERTY_RUNS ?? 25);
 // A failure prints its seed; SIM_PROPERTY_SEED replays it.
 const PROPERTY_SEED = process.env.SIM_PROPERTY_SEED;
+
+/** fast-check's options for a simulator property: its number of runs, and the seed to replay if set. */
+const runsOf = (numRuns: number): fc.Parameters<unknown> => ({
+  numRuns,
+  ...(PROPERTY_SEED === undefined ? {} : { seed: Number(PROPERTY_SEED) }),
+});
 // Simulations are seconds each on a loaded two-core machine.
 const SIM_TIMEOUT_MS = 240_000;
 const OPUS_USD_PER_TASK = 2.12; // mean of the generator below at the default token mix
@@ -197,10 +203,7 @@ describe('simulator', () => {
           expect(paced?.momentumLostHours).toBe(0);
           expect(paced?.tasks.refused).toBe(0);
         }),
-        {
-          numRuns: EXACT_PROPERTY_RUNS,
-          ...(PROPERTY_SEED === undefined ? {} : { seed: Number(PROPERTY_SEED) }),
-        },
+        runsOf(EXACT_PROPERTY_RUNS),
       );
     },
     SIM_TIMEOUT_MS,
@@ -230,10 +233,7 @@ describe('simulator', () => {
             );
           }
         }),
-        {
-          numRuns: PROPERTY_RUNS,
-          ...(PROPERTY_SEED === undefined ? {} : { seed: Number(PROPERTY_SEED) }),
-        },
+        runsOf(PROPERTY_RUNS),
       );
     },
     SIM_TIMEOUT_MS,
