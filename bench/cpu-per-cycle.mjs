@@ -6,17 +6,7 @@
 // work for whatever wrote.
 //   node bench/cpu-per-cycle.mjs [--rounds 2] [--seconds 8]
 import { parseArgs } from 'node:util';
-import {
-  cpuMs,
-  freshDb,
-  load,
-  median,
-  postgresCpu,
-  postgresDelta,
-  startServer,
-  vacuum,
-  warmUp,
-} from './lib.mjs';
+import { cpuDuring, freshDb, load, median, startServer, vacuum, warmUp } from './lib.mjs';
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '2' }, seconds: { type: 'string', default: '8' } },
@@ -30,11 +20,11 @@ try {
     for (const shape of ['hot', 'spread']) {
       for (const route of ['gate', 'peer']) {
         await vacuum(url);
-        const s0 = cpuMs(server.pid);
-        const p0 = postgresCpu();
-        const r = await load(server, route, shape, Number(values.seconds));
-        const serviceMs = cpuMs(server.pid) - s0;
-        const pgMs = postgresDelta(p0, postgresCpu());
+        const {
+          result: r,
+          serviceMs,
+          postgresMs: pgMs,
+        } = await cpuDuring(server.pid, () => load(server, route, shape, Number(values.seconds)));
         const row = {
           route,
           shape,

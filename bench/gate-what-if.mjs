@@ -6,18 +6,7 @@
 // change: the switched-off writes are what the audit trail and the expiry sweeper need.
 //   node bench/gate-what-if.mjs [--rounds 4] [--seconds 8] [--shape spread|hot]
 import { parseArgs } from 'node:util';
-import {
-  cpuMs,
-  freshDb,
-  load,
-  median,
-  postgresCpu,
-  postgresDelta,
-  query,
-  startServer,
-  vacuum,
-  warmUp,
-} from './lib.mjs';
+import { cpuDuring, freshDb, load, median, query, startServer, vacuum, warmUp } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -46,14 +35,16 @@ try {
     for (const [name, v] of Object.entries(VARIANTS)) {
       for (const q of v.on) await query(url, q);
       await vacuum(url);
-      const s0 = cpuMs(server.pid);
-      const p0 = postgresCpu();
-      const r = await load(server, 'gate', values.shape, Number(values.seconds));
+      const {
+        result: r,
+        serviceMs,
+        postgresMs,
+      } = await cpuDuring(server.pid, () => load(server, 'gate', values.shape, Number(values.seconds)));
       const row = {
         name,
         cyclesPerSecond: Math.round(r.rps),
-        serviceMsPerCycle: (cpuMs(server.pid) - s0) / r.ok,
-        postgresMsPerCycle: postgresDelta(p0, postgresCpu()) / r.ok,
+        serviceMsPerCycle: serviceMs / r.ok,
+        postgresMsPerCycle: postgresMs / r.ok,
       };
       rows.push(row);
       console.error(JSON.stringify(row));

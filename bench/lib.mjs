@@ -153,7 +153,7 @@ export function startServer(args, nodeArgs = []) {
 const TICKS_PER_SECOND = 100;
 
 /** CPU ms (user + system) a process has used, or 0 once it is gone. */
-export function cpuMs(pid) {
+function cpuMs(pid) {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
@@ -163,7 +163,7 @@ export function cpuMs(pid) {
 }
 
 /** CPU ms of every PostgreSQL process, by pid (backends come and go: compare pid by pid). */
-export function postgresCpu() {
+function postgresCpu() {
   const out = new Map();
   for (const p of readdirSync('/proc')) {
     if (!/^\d+$/.test(p)) continue;
@@ -176,11 +176,18 @@ export function postgresCpu() {
   return out;
 }
 
-/** CPU ms the PostgreSQL processes used between two {@link postgresCpu} readings. */
-export function postgresDelta(before, after) {
-  let ms = 0;
-  for (const [pid, t] of after) ms += t - (before.get(pid) ?? 0);
-  return ms;
+/**
+ * Runs `work` and reads, from /proc before and after it, the CPU ms the process `pid` used and the
+ * CPU ms all PostgreSQL processes used (background ones included: they work for whatever wrote).
+ */
+export async function cpuDuring(pid, work) {
+  const service0 = cpuMs(pid);
+  const postgres0 = postgresCpu();
+  const result = await work();
+  const serviceMs = cpuMs(pid) - service0;
+  let postgresMs = 0;
+  for (const [p, t] of postgresCpu()) postgresMs += t - (postgres0.get(p) ?? 0);
+  return { result, serviceMs, postgresMs };
 }
 
 /** VmRSS and VmHWM (peak) of a process, in MB. */
