@@ -3,8 +3,10 @@
 // then release" against "consume, then refund" — in both shapes, interleaved. On this 2-core machine
 // the load generator, the service and PostgreSQL share the cores, so throughput follows CPU per
 // cycle. PostgreSQL's figure includes its background processes (checkpointer, WAL writer), which
-// work for whatever wrote.
+// work for whatever wrote. The last column is how many of the machine's cores were busy on average
+// (from /proc/stat, the load generator included): whether a shape ran out of CPU or waited.
 //   node bench/cpu-per-cycle.mjs [--rounds 2] [--seconds 8]
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { cpuDuring, freshDb, load, median, startServer, vacuum, warmUp } from './lib.mjs';
 
@@ -24,6 +26,7 @@ try {
           result: r,
           serviceMs,
           postgresMs: pgMs,
+          busyCores,
         } = await cpuDuring(server.pid, () => load(server, route, shape, Number(values.seconds)));
         const row = {
           route,
@@ -31,6 +34,7 @@ try {
           cyclesPerSecond: Math.round(r.rps),
           serviceMsPerCycle: +(serviceMs / r.ok).toFixed(3),
           postgresMsPerCycle: +(pgMs / r.ok).toFixed(3),
+          busyCores: +busyCores.toFixed(2),
         };
         rows.push(row);
         console.error(JSON.stringify(row));
@@ -40,14 +44,16 @@ try {
 } finally {
   await server.stop();
 }
-console.log('| route | shape | cycles/s | service CPU ms / cycle | PostgreSQL CPU ms / cycle |');
-console.log('| ----- | ----- | -------: | ---------------------: | ------------------------: |');
+console.log(
+  `| route | shape | cycles/s | service CPU ms / cycle | PostgreSQL CPU ms / cycle | cores busy (of ${availableParallelism()}) |`,
+);
+console.log('| ----- | ----- | -------: | ---------------------: | ------------------------: | ---------: |');
 for (const route of ['gate', 'peer']) {
   for (const shape of ['hot', 'spread']) {
     const mine = rows.filter((r) => r.route === route && r.shape === shape);
-    const med = (k) => +median(mine.map((r) => r[k])).toFixed(k === 'cyclesPerSecond' ? 0 : 3);
+    const med = (k, digits) => median(mine.map((r) => r[k])).toFixed(digits);
     console.log(
-      `| ${route} | ${shape} | ${med('cyclesPerSecond')} | ${med('serviceMsPerCycle')} | ${med('postgresMsPerCycle')} |`,
+      `| ${route} | ${shape} | ${med('cyclesPerSecond', 0)} | ${med('serviceMsPerCycle', 3)} | ${med('postgresMsPerCycle', 3)} | ${med('busyCores', 2)} |`,
     );
   }
 }

@@ -1,7 +1,7 @@
 // Shared helpers of the bench suites: processes, databases, statistics, results.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -176,18 +176,42 @@ function postgresCpu() {
   return out;
 }
 
+/** The machine's CPU ticks since boot from /proc/stat's first line: busy, idle (with I/O wait), stolen. */
+function machineTicks() {
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return { busy: user + nice + system + irq + softirq, idle: idle + iowait, steal };
+}
+
 /**
- * Runs `work` and reads, from /proc before and after it, the CPU ms the process `pid` used and the
- * CPU ms all PostgreSQL processes used (background ones included: they work for whatever wrote).
+ * Runs `work` and reads, from /proc before and after it, the CPU ms the process `pid` used, the
+ * CPU ms all PostgreSQL processes used (background ones included: they work for whatever wrote), and
+ * how busy the whole machine was: `busyCores` is the number of cores kept busy on average (the load
+ * generator included), `stolenCores` what the hypervisor took.
  */
 export async function cpuDuring(pid, work) {
   const service0 = cpuMs(pid);
   const postgres0 = postgresCpu();
+  const machine0 = machineTicks();
   const result = await work();
   const serviceMs = cpuMs(pid) - service0;
+  const machine1 = machineTicks();
   let postgresMs = 0;
   for (const [p, t] of postgresCpu()) postgresMs += t - (postgres0.get(p) ?? 0);
-  return { result, serviceMs, postgresMs };
+  const busy = machine1.busy - machine0.busy;
+  const steal = machine1.steal - machine0.steal;
+  const all = busy + steal + machine1.idle - machine0.idle;
+  const cores = availableParallelism();
+  return {
+    result,
+    serviceMs,
+    postgresMs,
+    busyCores: all > 0 ? (busy / all) * cores : 0,
+    stolenCores: all > 0 ? (steal / all) * cores : 0,
+  };
 }
 
 /** VmRSS and VmHWM (peak) of a process, in MB. */
