@@ -7,6 +7,7 @@ import { estimatorMigration } from './0005-estimator.js';
 import { rowLocksMigration } from './0006-row-locks.js';
 import { fillFactorMigration } from './0007-fillfactor.js';
 import { noSubtransactionsMigration } from './0008-no-subtransactions.js';
+import { batchFastPathMigration } from './0009-batch-fast-path.js';
 
 /** Every migration, in order; names are stable forever (the migrator records them). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0006-row-locks': rowLocksMigration,
   '0007-fillfactor': fillFactorMigration,
   '0008-no-subtransactions': noSubtransactionsMigration,
+  '0009-batch-fast-path': batchFastPathMigration,
 };
 
 /** Migrations live in code, so the built dist carries them and no file system lookup can miss one. */
