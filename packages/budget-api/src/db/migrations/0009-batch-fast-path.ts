@@ -22,9 +22,10 @@ import type { Migration } from 'kysely/migration';
  * update still re-asserts its ceiling, aborting the batch rather than overspending. A property test
  * (`gate/reserve.test.ts`) holds both paths to the same answers and the same rows.
  *
- * Measured beside migration 0008 on one hot account (32 connections, gate then release): ~13 % more
- * cycles per second, PostgreSQL's CPU per cycle 0.63 → 0.54 ms; no change on 100 accounts, whose
- * batches rarely hold two entries of one account. Like 0006 and 0008 it has no `down`.
+ * Measured beside the entry-by-entry path on one hot account (`node bench/gate-what-if.mjs --shape hot
+ * --variants 'as is,entry by entry'`, 32 connections, gate then release): 990 against 937 cycles/s,
+ * and +12 to +13 % in two runs of a first version; no change on 100 accounts, whose batches rarely
+ * hold two entries of one account. Like 0006 and 0008 it has no `down`.
  */
 const RESERVE_LOCK = `
 create or replace function fleet.gate_reserve_lock(ps jsonb) returns void
