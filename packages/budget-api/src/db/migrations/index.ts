@@ -8,6 +8,7 @@ import { rowLocksMigration } from './0006-row-locks.js';
 import { fillFactorMigration } from './0007-fillfactor.js';
 import { noSubtransactionsMigration } from './0008-no-subtransactions.js';
 import { batchFastPathMigration } from './0009-batch-fast-path.js';
+import { settleFastPathMigration } from './0010-settle-fast-path.js';
 
 /** Every migration, in order; names are stable forever (the migrator records them). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -20,6 +21,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0007-fillfactor': fillFactorMigration,
   '0008-no-subtransactions': noSubtransactionsMigration,
   '0009-batch-fast-path': batchFastPathMigration,
+  '0010-settle-fast-path': settleFastPathMigration,
 };
 
 /** Migrations live in code, so the built dist carries them and no file system lookup can miss one. */
