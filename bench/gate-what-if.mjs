@@ -1,11 +1,11 @@
 // What parts of a gate cycle cost, each switched off or swapped in a bench database of its own,
 // measured against the schema as it is, interleaved round by round: the audit row (a rule that drops
-// its insert), the partial index on the reservations' expiry (dropped), and the reservation batch
-// taken entry by entry as migration 0008 did (fleet.gate_reserve without migration 0009's one-pass
-// path for clear batches). Throughput of the chosen shape (gate, then release) and the CPU per cycle
-// of the service and of all PostgreSQL processes, read from /proc. A what-if for deciding on a
-// redesign, not a product change: the switched-off writes are what the audit trail and the expiry
-// sweeper need.
+// its insert), the partial index on the reservations' expiry (dropped), and the reservation and
+// release batches taken entry by entry as migration 0008 did (without migrations 0009 and 0010's
+// one-pass path for clear batches). Throughput of the chosen shape (gate, then release) and the CPU
+// per cycle of the service and of all PostgreSQL processes, read from /proc. A what-if for deciding
+// on a redesign, not a product change: the switched-off writes are what the audit trail and the
+// expiry sweeper need.
 //   node bench/gate-what-if.mjs [--rounds 4] [--seconds 8] [--shape spread|hot] [--variants 'as is,entry by entry']
 import { parseArgs } from 'node:util';
 import { cpuDuring, freshDb, load, median, query, startServer, vacuum, warmUp } from './lib.mjs';
@@ -22,17 +22,28 @@ const DROP_INDEX = 'drop index fleet.reservations_expiry';
 const MAKE_INDEX = `create index reservations_expiry on fleet.reservations (expires_at) where status = 'live'`;
 const SKIP_AUDIT = 'create rule skip_audit as on insert to fleet.gate_decisions do instead nothing';
 const KEEP_AUDIT = 'drop rule skip_audit on fleet.gate_decisions';
-// Migration 0008's batch: the locks, then every entry checked and written on its own.
-const ENTRY_BY_ENTRY = `create or replace function fleet.gate_reserve(ps jsonb) returns jsonb language plpgsql as $fn$
+// Migration 0008's batches: the locks, then every entry checked and written on its own — the
+// reservations and the releases, without migrations 0009 and 0010's one-pass path for clear batches.
+const ENTRY_BY_ENTRY = [
+  `create or replace function fleet.gate_reserve(ps jsonb) returns jsonb language plpgsql as $fn$
 begin
   perform fleet.gate_reserve_lock(ps);
   return fleet.gate_reserve_each(ps);
 end
-$fn$`;
-const CURRENT_RESERVE = "select pg_get_functiondef('fleet.gate_reserve(jsonb)'::regprocedure) as sql";
+$fn$`,
+  `create or replace function fleet.reservation_settle_batch(ps jsonb) returns jsonb language plpgsql as $fn$
+begin
+  perform fleet.reservation_settle_lock(ps);
+  return fleet.reservation_settle_each(ps);
+end
+$fn$`,
+];
+const CURRENT = ['fleet.gate_reserve(jsonb)', 'fleet.reservation_settle_batch(jsonb)'].map(
+  (f) => `select pg_get_functiondef('${f}'::regprocedure) as sql`,
+);
 const ALL_VARIANTS = {
   'as is': { on: [], off: [] },
-  'entry by entry': { on: [ENTRY_BY_ENTRY], off: [] },
+  'entry by entry': { on: ENTRY_BY_ENTRY, off: [] },
   'no audit row': { on: [SKIP_AUDIT], off: [KEEP_AUDIT] },
   'no expiry index': { on: [DROP_INDEX], off: [MAKE_INDEX] },
   neither: { on: [SKIP_AUDIT, DROP_INDEX], off: [KEEP_AUDIT, MAKE_INDEX] },
@@ -49,9 +60,8 @@ const url = await freshDb('bench_what_if');
 const server = await startServer(['--database-url', url, '--accounts', '100']);
 const rows = [];
 try {
-  // The function as migrated, to put back after the variant that swaps it.
-  const [current] = await query(url, CURRENT_RESERVE);
-  ALL_VARIANTS['entry by entry'].off.push(current.sql);
+  // The functions as migrated, to put back after the variant that swaps them.
+  for (const q of CURRENT) ALL_VARIANTS['entry by entry'].off.push((await query(url, q))[0].sql);
   await warmUp(server, ['gate'], 3);
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const [name, v] of Object.entries(VARIANTS)) {
