@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { sql, type Kysely } from 'kysely';
 import type { FleetDatabase } from '../db/schema.js';
 import { describeOnBackends } from '../test-support/backends.js';
+import { batchTenant, inRolledBackBatch } from '../test-support/batch-functions.js';
 
 // Migration 0009 writes a clear batch with one statement per table (fleet.gate_reserve_all) and any
 // other batch entry by entry (fleet.gate_reserve_each). These tests hold the two to the same answers
@@ -131,15 +132,8 @@ function payloads(t: string, c: Case): unknown[] {
 
 /** The tenant, its tokens, accounts and windows: what every case starts from. */
 async function setUpTenant(db: Kysely<FleetDatabase>, t: string): Promise<void> {
-  await sql`insert into fleet.tenants (id, config_version) values (${t}, ${VERSION})`.execute(db);
-  await sql`insert into fleet.api_tokens (id, tenant_id, token_hash, scopes)
-            values (${`${t}-tok`}, ${t}, ${`${t}-h1`}, '[]'), (${`${t}-revoked`}, ${t}, ${`${t}-h2`}, '[]')`.execute(
-    db,
-  );
-  await sql`update fleet.api_tokens set revoked_at = now() where id = ${`${t}-revoked`}`.execute(db);
+  await batchTenant(db, t, ACCOUNTS, VERSION);
   for (const a of ACCOUNTS) {
-    await sql`insert into fleet.accounts (tenant_id, id, provider, kind, models, timezone, updated_by)
-              values (${t}, ${a}, 'anthropic', 'subscription', '[]', 'UTC', 'test')`.execute(db);
     await sql`insert into fleet.window_state (tenant_id, account_id, window_name, used_percent, observed_at, reset_confidence)
               values (${t}, ${a}, '5h', 10, now(), 'provider')`.execute(db);
   }
@@ -212,30 +206,23 @@ async function trial(
   c: Case,
   fns: string[],
 ): Promise<{ answers: Answer[] | null; rows: unknown; inflightCurrent: boolean }> {
-  return db.connection().execute(async (conn) => {
-    await sql`begin`.execute(conn);
-    try {
-      await setUpCase(conn, t, c);
-      const ps = JSON.stringify(payloads(t, c));
-      let answers: Answer[] | null = null;
-      for (const fn of fns) {
-        const res = await sql<{
-          answers: Answer[] | null;
-        }>`select ${sql.ref(fn)}(${ps}::jsonb) as answers`.execute(conn);
-        answers = res.rows[0]?.answers ?? null;
-      }
+  const { answers, rows } = await inRolledBackBatch<Answer[], { digest: unknown; inflightCurrent: boolean }>(
+    db,
+    (conn) => setUpCase(conn, t, c),
+    payloads(t, c),
+    fns,
+    async (conn) => {
       const current = await sql<{ ok: boolean | null }>`
         select bool_and(count = fleet.live_reservations(tenant_id, scope, key)) as ok
           from fleet.inflight where tenant_id = ${t}`.execute(conn);
-      return {
-        answers: answers?.map((a) => (a.expiresAt ? { ...a, expiresAt: 'set' } : a)) ?? null,
-        rows: await digest(conn, t),
-        inflightCurrent: current.rows[0]?.ok !== false,
-      };
-    } finally {
-      await sql`rollback`.execute(conn);
-    }
-  });
+      return { digest: await digest(conn, t), inflightCurrent: current.rows[0]?.ok !== false };
+    },
+  );
+  return {
+    answers: answers?.map((a) => (a.expiresAt ? { ...a, expiresAt: 'set' } : a)) ?? null,
+    rows: rows.digest,
+    inflightCurrent: rows.inflightCurrent,
+  };
 }
 
 describeOnBackends('fleet.gate_reserve', (env) => {

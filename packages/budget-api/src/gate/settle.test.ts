@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { sql, type Kysely } from 'kysely';
 import type { FleetDatabase } from '../db/schema.js';
 import { describeOnBackends } from '../test-support/backends.js';
+import { batchTenant, inRolledBackBatch } from '../test-support/batch-functions.js';
 
 // Migration 0010 settles a clear batch of releases with one update per running total and window
 // (fleet.reservation_settle_all) and any other batch entry by entry (fleet.reservation_settle_each).
@@ -87,16 +88,10 @@ function payloads(t: string, c: Case): unknown[] {
   }));
 }
 
-/** The tenant, its tokens, accounts and windows: what every case starts from. */
+/** The tenant with its tokens and accounts, and another tenant the batch may name by mistake. */
 async function setUpTenant(db: Kysely<FleetDatabase>, t: string): Promise<void> {
-  await sql`insert into fleet.tenants (id) values (${t}), (${`${t}-other`})`.execute(db);
-  await sql`insert into fleet.api_tokens (id, tenant_id, token_hash, scopes, revoked_at)
-            values (${`${t}-tok`}, ${t}, ${`${t}-h1`}, '[]', null),
-                   (${`${t}-revoked`}, ${t}, ${`${t}-h2`}, '[]', now())`.execute(db);
-  for (const a of ACCOUNTS) {
-    await sql`insert into fleet.accounts (tenant_id, id, provider, kind, models, timezone, updated_by)
-              values (${t}, ${a}, 'anthropic', 'subscription', '[]', 'UTC', 'test')`.execute(db);
-  }
+  await batchTenant(db, t, ACCOUNTS);
+  await sql`insert into fleet.tenants (id) values (${`${t}-other`})`.execute(db);
 }
 
 /** Writes the case's state before the batch (inside the caller's transaction). */
@@ -150,30 +145,20 @@ async function digest(db: Kysely<FleetDatabase>, t: string): Promise<unknown> {
   return { reservations: reservations.rows, totals: totals.rows, windows: windows.rows };
 }
 
-/** Calls `fns` in turn with the case's batch in a transaction it rolls back: the last answers, the rows. */
-async function trial(
+/** The case's batch through `fns` in a transaction that is rolled back: the last answers, the rows. */
+function trial(
   db: Kysely<FleetDatabase>,
   t: string,
   c: Case,
   fns: string[],
 ): Promise<{ answers: unknown[] | null; rows: unknown }> {
-  return db.connection().execute(async (conn) => {
-    await sql`begin`.execute(conn);
-    try {
-      await setUpCase(conn, t, c);
-      const ps = JSON.stringify(payloads(t, c));
-      let answers: unknown[] | null = null;
-      for (const fn of fns) {
-        const res = await sql<{
-          answers: unknown[] | null;
-        }>`select ${sql.ref(fn)}(${ps}::jsonb) as answers`.execute(conn);
-        answers = res.rows[0]?.answers ?? null;
-      }
-      return { answers, rows: await digest(conn, t) };
-    } finally {
-      await sql`rollback`.execute(conn);
-    }
-  });
+  return inRolledBackBatch<unknown[], unknown>(
+    db,
+    (conn) => setUpCase(conn, t, c),
+    payloads(t, c),
+    fns,
+    (conn) => digest(conn, t),
+  );
 }
 
 describeOnBackends('fleet.reservation_settle_batch', (env) => {
