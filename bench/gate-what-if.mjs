@@ -24,19 +24,20 @@ const SKIP_AUDIT = 'create rule skip_audit as on insert to fleet.gate_decisions 
 const KEEP_AUDIT = 'drop rule skip_audit on fleet.gate_decisions';
 // Migration 0008's batches: the locks, then every entry checked and written on its own — the
 // reservations and the releases, without migrations 0009 and 0010's one-pass path for clear batches.
+const entryByEntry = (batch, lock, each) =>
+  `create or replace function ${batch}(ps jsonb) returns jsonb language plpgsql as $fn$
+begin
+  perform ${lock}(ps);
+  return ${each}(ps);
+end
+$fn$`;
 const ENTRY_BY_ENTRY = [
-  `create or replace function fleet.gate_reserve(ps jsonb) returns jsonb language plpgsql as $fn$
-begin
-  perform fleet.gate_reserve_lock(ps);
-  return fleet.gate_reserve_each(ps);
-end
-$fn$`,
-  `create or replace function fleet.reservation_settle_batch(ps jsonb) returns jsonb language plpgsql as $fn$
-begin
-  perform fleet.reservation_settle_lock(ps);
-  return fleet.reservation_settle_each(ps);
-end
-$fn$`,
+  entryByEntry('fleet.gate_reserve', 'fleet.gate_reserve_lock', 'fleet.gate_reserve_each'),
+  entryByEntry(
+    'fleet.reservation_settle_batch',
+    'fleet.reservation_settle_lock',
+    'fleet.reservation_settle_each',
+  ),
 ];
 const CURRENT = ['fleet.gate_reserve(jsonb)', 'fleet.reservation_settle_batch(jsonb)'].map(
   (f) => `select pg_get_functiondef('${f}'::regprocedure) as sql`,
