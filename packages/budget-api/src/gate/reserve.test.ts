@@ -3,16 +3,22 @@ import fc from 'fast-check';
 import { sql, type Kysely } from 'kysely';
 import type { FleetDatabase } from '../db/schema.js';
 import { describeOnBackends } from '../test-support/backends.js';
-import { batchTenant, inRolledBackBatch } from '../test-support/batch-functions.js';
+import {
+  BATCH_ACCOUNTS as ACCOUNTS,
+  BATCH_PERIOD as PERIOD,
+  batchTenant,
+  inRolledBackBatch,
+  insertBatchTotals,
+  rarely,
+  usdText as usd,
+} from '../test-support/batch-functions.js';
 
 // Migration 0009 writes a clear batch with one statement per table (fleet.gate_reserve_all) and any
 // other batch entry by entry (fleet.gate_reserve_each). These tests hold the two to the same answers
 // and the same rows on generated batches near and far from their limits, so the fast path is an
 // optimisation only, never a different rule.
 
-const ACCOUNTS = ['a0', 'a1', 'a2'];
 const TASKS = Array.from({ length: 16 }, (_, i) => `task-${i}`);
-const PERIOD = { period: 'P1M', start: '2026-12-01T00:00:00.000Z', end: '2027-01-01T00:00:00.000Z' };
 const VERSION = 5;
 
 /** One generated case: the state before the batch, and the batch. */
@@ -42,9 +48,6 @@ interface Case {
 
 // Each way an entry can stop a batch from being clear is rare on its own, so that about half of the
 // cases are clear and the other half test the fallback, near and far from the limits.
-const rarely = <T>(usual: T, rare: T): fc.Arbitrary<T> =>
-  fc.oneof({ arbitrary: fc.constant(usual), weight: 14 }, { arbitrary: fc.constant(rare), weight: 1 });
-
 const caseArb: fc.Arbitrary<Case> = fc.record({
   committedCents: fc.array(fc.integer({ min: 0, max: 1_500 }), { minLength: 4, maxLength: 4 }),
   limitCents: fc.array(
@@ -77,8 +80,6 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
     { minLength: 1, maxLength: 6 },
   ),
 });
-
-const usd = (cents: number) => (cents / 100).toFixed(2);
 
 /** The batch as `reservePayload` builds it (see reserve.ts), for tenant `t`. */
 function payloads(t: string, c: Case): unknown[] {
@@ -141,16 +142,7 @@ async function setUpTenant(db: Kysely<FleetDatabase>, t: string): Promise<void> 
 
 /** Writes the case's state before the batch (inside the caller's transaction). */
 async function setUpCase(db: Kysely<FleetDatabase>, t: string, c: Case): Promise<void> {
-  const keys: [string, string][] = [
-    ...ACCOUNTS.map((a): [string, string] => ['account', a]),
-    ['provider', 'anthropic'],
-  ];
-  for (const [i, [scope, key]] of keys.entries()) {
-    await sql`insert into fleet.period_totals (tenant_id, scope, key, period, period_start, period_end, committed_usd)
-              values (${t}, ${scope}, ${key}, ${PERIOD.period}, ${PERIOD.start}, ${PERIOD.end}, ${usd(c.committedCents[i] ?? 0)})`.execute(
-      db,
-    );
-  }
+  await insertBatchTotals(db, t, 'committed_usd', c.committedCents);
   for (const task of c.held) {
     await sql`insert into fleet.reservations (id, tenant_id, task_id, account_id, provider, model, usd, windows, holds,
                 status, decision, expires_at, request)

@@ -3,15 +3,21 @@ import fc from 'fast-check';
 import { sql, type Kysely } from 'kysely';
 import type { FleetDatabase } from '../db/schema.js';
 import { describeOnBackends } from '../test-support/backends.js';
-import { batchTenant, inRolledBackBatch } from '../test-support/batch-functions.js';
+import {
+  BATCH_ACCOUNTS as ACCOUNTS,
+  BATCH_PERIOD as PERIOD,
+  batchTenant,
+  inRolledBackBatch,
+  insertBatchTotals,
+  rarely,
+  usdText as usd,
+} from '../test-support/batch-functions.js';
 
 // Migration 0010 settles a clear batch of releases with one update per running total and window
 // (fleet.reservation_settle_all) and any other batch entry by entry (fleet.reservation_settle_each).
 // These tests hold the two to the same answers and rows on generated batches, so the fast path is
 // an optimisation only, never a different rule.
 
-const ACCOUNTS = ['a0', 'a1', 'a2'];
-const PERIOD = { period: 'P1M', start: '2026-12-01T00:00:00.000Z', end: '2027-01-01T00:00:00.000Z' };
 const STATUSES = ['live', 'committed', 'released', 'expired'] as const;
 
 /** One generated case: the reservations and running totals before the batch, and the batch. */
@@ -32,9 +38,6 @@ interface Case {
 
 // Each way an entry can stop a batch from being clear is rare on its own, so that a good share of
 // the cases are clear and the rest test the fallback.
-const rarely = <T>(usual: T, rare: T): fc.Arbitrary<T> =>
-  fc.oneof({ arbitrary: fc.constant(usual), weight: 14 }, { arbitrary: fc.constant(rare), weight: 1 });
-
 const caseArb: fc.Arbitrary<Case> = fc.record({
   reservedCents: fc.array(fc.integer({ min: 0, max: 3_000 }), { minLength: 4, maxLength: 4 }),
   reservedPercent: fc.array(fc.integer({ min: 0, max: 2_000 }), {
@@ -72,8 +75,6 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
   ),
 });
 
-const usd = (cents: number) => (cents / 100).toFixed(2);
-
 /** The batch as the service's settle group sends it (see batcher.ts), for tenant `t`. */
 function payloads(t: string, c: Case): unknown[] {
   return c.entries.map((e) => ({
@@ -96,16 +97,7 @@ async function setUpTenant(db: Kysely<FleetDatabase>, t: string): Promise<void> 
 
 /** Writes the case's state before the batch (inside the caller's transaction). */
 async function setUpCase(db: Kysely<FleetDatabase>, t: string, c: Case): Promise<void> {
-  const keys: [string, string][] = [
-    ...ACCOUNTS.map((a): [string, string] => ['account', a]),
-    ['provider', 'anthropic'],
-  ];
-  for (const [i, [scope, key]] of keys.entries()) {
-    await sql`insert into fleet.period_totals (tenant_id, scope, key, period, period_start, period_end, reserved_usd)
-              values (${t}, ${scope}, ${key}, ${PERIOD.period}, ${PERIOD.start}, ${PERIOD.end}, ${usd(c.reservedCents[i] ?? 0)})`.execute(
-      db,
-    );
-  }
+  await insertBatchTotals(db, t, 'reserved_usd', c.reservedCents);
   for (const [i, a] of ACCOUNTS.entries()) {
     await sql`insert into fleet.window_state (tenant_id, account_id, window_name, used_percent, observed_at,
                 reset_confidence, reserved_percent)

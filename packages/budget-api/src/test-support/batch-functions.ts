@@ -1,8 +1,47 @@
+import fc from 'fast-check';
 import { sql, type Kysely } from 'kysely';
 import type { FleetDatabase } from '../db/schema.js';
 
 // Helpers for the tests that hold the gate's batch functions (fleet.gate_reserve,
 // fleet.reservation_settle_batch and their one-pass and entry-by-entry halves) to each other.
+
+/** The accounts of a batch test's tenant (provider `anthropic`). */
+export const BATCH_ACCOUNTS = ['a0', 'a1', 'a2'];
+
+/** The one ceiling period the batch tests hold totals in. */
+export const BATCH_PERIOD = {
+  period: 'P1M',
+  start: '2026-12-01T00:00:00.000Z',
+  end: '2027-01-01T00:00:00.000Z',
+};
+
+/** Cents as the decimal text the gate sends and PostgreSQL prints (`1.50`). */
+export const usdText = (cents: number): string => (cents / 100).toFixed(2);
+
+/**
+ * `usual` fourteen times in fifteen, else `rare`: each way an entry can stop a batch from being
+ * clear stays rare on its own, so a good share of generated batches is clear.
+ */
+export const rarely = <T>(usual: T, rare: T): fc.Arbitrary<T> =>
+  fc.oneof({ arbitrary: fc.constant(usual), weight: 14 }, { arbitrary: fc.constant(rare), weight: 1 });
+
+/**
+ * The running totals of tenant `t` for {@link BATCH_PERIOD}: one per account of
+ * {@link BATCH_ACCOUNTS}, then the provider's, with `column` set to the given cents in that order.
+ */
+export async function insertBatchTotals(
+  db: Kysely<FleetDatabase>,
+  t: string,
+  column: 'committed_usd' | 'reserved_usd',
+  cents: readonly number[],
+): Promise<void> {
+  const keys = [...BATCH_ACCOUNTS.map((a) => ['account', a]), ['provider', 'anthropic']];
+  for (const [i, [scope, key]] of keys.entries()) {
+    await sql`insert into fleet.period_totals (tenant_id, scope, key, period, period_start, period_end, ${sql.ref(column)})
+              values (${t}, ${scope}, ${key}, ${BATCH_PERIOD.period}, ${BATCH_PERIOD.start}, ${BATCH_PERIOD.end},
+                      ${usdText(cents[i] ?? 0)})`.execute(db);
+  }
+}
 
 /**
  * A tenant `t` (at configuration version `version`) with a valid token `<t>-tok`, a revoked one
