@@ -12,7 +12,9 @@ import type { Migration } from 'kysely/migration';
  * status, then takes each running total and window down once by the batch's sum, and answers every
  * entry as `fleet.reservation_settle` would. Anything else — an unknown or settled reservation, a
  * revoked token, an id twice — goes entry by entry as before (`fleet.reservation_settle_each`). Both
- * run under the same locks, taken first by `fleet.reservation_settle_lock` in the global order.
+ * run under the same locks, taken first by `fleet.reservation_settle_lock` in the global order, and
+ * both answer through `fleet.reservation_settled` (0008's `reservation_settle` is restated here to
+ * call it), so the answer's shape is written once.
  *
  * The sums are what the entries would have taken down one by one: every amount is non-negative (the
  * reservations' check constraint for USD; checked here for window %), and with non-negative amounts
@@ -23,6 +25,60 @@ import type { Migration } from 'kysely/migration';
  * hot --variants 'as is,entry by entry'`, five interleaved rounds): one hot account 1,080 against
  * 988 cycles/s, PostgreSQL CPU per cycle 0.603 against 0.660 ms; 100 accounts within the noise.
  */
+/** `fleet.reservation_settled(r, to)`: the answer for reservation `r` just settled to `to`. */
+const SETTLED = `
+create or replace function fleet.reservation_settled(r fleet.reservations, p_to text) returns jsonb
+language plpgsql stable as $fn$
+begin
+  return jsonb_build_object('ok', true, 'status', p_to, 'tenant', r.tenant_id, 'settled', true,
+    'waiting', exists (select 1 from fleet.queue_entries
+                        where tenant_id = r.tenant_id and status = 'waiting'),
+    'account', r.account_id, 'provider', r.provider, 'usd', r.usd::text, 'holds', r.holds,
+    'windows', r.windows);
+end
+$fn$`;
+
+/** Migration 0008's `fleet.reservation_settle`, its answer now built by the function above. */
+const SETTLE = `
+create or replace function fleet.reservation_settle(p_tenant text, p_id text, p_to text) returns jsonb
+language plpgsql as $fn$
+declare
+  r fleet.reservations%rowtype;
+  h jsonb;
+begin
+  select * into r from fleet.reservations
+    where id = p_id and (p_tenant is null or tenant_id = p_tenant)
+    for update;
+  if not found then
+    return jsonb_build_object('ok', false, 'code', 'MB404',
+      'message', format('no reservation "%s"', p_id));
+  end if;
+  if r.status = 'committed' and p_to <> 'expired' then
+    return jsonb_build_object('ok', false, 'code', 'MB409',
+      'message', format('reservation "%s" is already committed', p_id));
+  end if;
+  if r.status <> 'live' then
+    return jsonb_build_object('ok', true, 'status', r.status, 'tenant', r.tenant_id, 'settled', false,
+                              'waiting', false);
+  end if;
+
+  update fleet.reservations set status = p_to, settled_at = now() where id = p_id;
+  -- The holds were stored in the order every writer locks ceiling rows in.
+  for h in select value from jsonb_array_elements(r.holds) loop
+    update fleet.period_totals set reserved_usd = greatest(reserved_usd - r.usd, 0)
+      where tenant_id = r.tenant_id and scope = h->>'scope' and key = h->>'key'
+        and period = h->>'period' and period_start = (h->>'periodStart')::timestamptz;
+  end loop;
+  for h in select value from jsonb_array_elements(r.windows) order by value->>'window' loop
+    update fleet.window_state
+       set reserved_percent = greatest(reserved_percent - (h->>'percent')::numeric, 0)
+     where tenant_id = r.tenant_id and account_id = r.account_id and window_name = h->>'window';
+  end loop;
+
+  return fleet.reservation_settled(r, p_to);
+end
+$fn$`;
+
 const SETTLE_LOCK = `
 create or replace function fleet.reservation_settle_lock(ps jsonb) returns void
 language plpgsql as $fn$
@@ -118,12 +174,7 @@ begin
       select jsonb_build_object('t', r.tenant_id, 'account', r.account_id, 'w', h->>'window',
                                 'percent', h->'percent')
         from jsonb_array_elements(r.windows) h);
-    answers := answers || jsonb_build_object('ok', true, 'status', p->>'to', 'tenant', r.tenant_id,
-      'settled', true,
-      'waiting', exists (select 1 from fleet.queue_entries
-                          where tenant_id = r.tenant_id and status = 'waiting'),
-      'account', r.account_id, 'provider', r.provider, 'usd', r.usd::text, 'holds', r.holds,
-      'windows', r.windows);
+    answers := answers || fleet.reservation_settled(r, p->>'to');
   end loop;
   -- Each running total and window taken down once by the batch's sum, in the global order.
   for k in select x->>'t' as t, x->>'scope' as scope, x->>'key' as key, x->>'period' as period,
@@ -161,6 +212,8 @@ $fn$`;
 /** A clear batch of releases settled with one update per running total and window (see above). */
 export const settleFastPathMigration: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
+    await sql.raw(SETTLED).execute(db);
+    await sql.raw(SETTLE).execute(db);
     await sql.raw(SETTLE_LOCK).execute(db);
     await sql.raw(SETTLE_EACH).execute(db);
     await sql.raw(SETTLE_ALL).execute(db);
