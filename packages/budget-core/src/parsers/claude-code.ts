@@ -98,6 +98,7 @@ export function plainRow(json: unknown): Row | undefined {
   return json;
 }
 
+const LIMIT_TEXT = 'Claude AI usage limit reached|';
 const LIMIT = /Claude AI usage limit reached\|(\d{9,11})/;
 
 /** ccusage's dedupe key: `message.id:requestId` when both are present, otherwise none. */
@@ -132,7 +133,8 @@ export function parseClaudeCodeLine(line: string): ClaudeCodeLine {
     }
     row = parsed.data;
   }
-  const limit = LIMIT.exec(text);
+  // includes() first: the regex, run on every line of a transcript, was a twentieth of an import's CPU.
+  const limit = text.includes(LIMIT_TEXT) ? LIMIT.exec(text) : null;
   if (!row.message?.usage && !limit) return { kind: 'skip', reason: 'no-usage' };
   const ts = row.timestamp === undefined ? undefined : readLogInstant(row.timestamp);
   if (!ts) return { kind: 'malformed', reason: `timestamp ${JSON.stringify(row.timestamp)} is not ISO-8601` };
