@@ -3,9 +3,10 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, ensureBuilt, mosaic } from '../../test-support/cli-process.js';
+import { BIN, ROOT, ensureBuilt, mosaic, serve, type Served } from '../../test-support/cli-process.js';
 
-// About 3,000 usage entries: more than one batch of the importer, so a kill can land between commits.
+// About 3,000 usage entries: more than one batch of the importer, so a kill can land between commits
+// (and, against a service, while two batches are in flight).
 const CORPUS_MB = '12';
 // Starting PGlite, importing and reporting several times on the shared 2-core machine.
 const TIMEOUT_MS = 600_000;
@@ -32,9 +33,9 @@ const importArgs = ['--json', 'import', 'claude-code', '--account', 'max-a', '--
 const reportArgs = ['--json', 'report', '--group-by', 'day,model', '--timezone', 'UTC'];
 
 /** Starts an import and SIGKILLs it as soon as its first batch is committed (its state appears). */
-function importKilledAfterFirstCommit(dataDir: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+function importKilledAfterFirstCommit(target: string[], env: NodeJS.ProcessEnv): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'budget', '--data-dir', dataDir, ...importArgs], {
+    const child = spawn(process.execPath, [BIN, 'budget', ...target, ...importArgs], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, NO_COLOR: '1', ...env },
       stdio: 'ignore',
@@ -68,30 +69,61 @@ beforeAll(async () => {
 }, TIMEOUT_MS);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe('an import killed mid-way', () => {
+/** Where one ledger lives: the global flags that reach it, and how to stop it. */
+interface Ledger {
+  target: string[];
+  close: () => void;
+}
+
+const modes: { name: string; key: string; open: (name: string) => Promise<Ledger> }[] = [
+  {
+    name: 'in local mode (embedded database)',
+    key: 'local',
+    open: (name) => Promise.resolve({ target: ['--data-dir', join(tmp, name)], close: () => undefined }),
+  },
+  {
+    // Against a service the importer keeps two batches in flight; the kill can land between them.
+    name: 'against a running service',
+    key: 'remote',
+    open: async (name) => {
+      const served: Served = await serve(join(tmp, `${name}-served`), envFor(name));
+      return {
+        target: ['--api', served.url, '--token', served.token],
+        close: () => served.child.kill('SIGTERM'),
+      };
+    },
+  },
+];
+
+describe.each(modes)('an import killed mid-way, $name', ({ key, open }) => {
   it(
     'loses nothing and counts nothing twice once run again: the ledger equals an uninterrupted import',
     async () => {
-      const clean = join(tmp, 'clean');
-      expect((await mosaic(['--data-dir', clean, ...setArgs], envFor('clean'))).code).toBe(0);
-      const whole = await mosaic(['--data-dir', clean, ...importArgs], envFor('clean'));
-      expect(whole.code).toBe(0);
-      const entries = (JSON.parse(whole.stdout) as { entries: number }).entries;
+      const clean = await open(`${key}-clean`);
+      const crashed = await open(`${key}-crashed`);
+      try {
+        expect((await mosaic([...clean.target, ...setArgs], envFor(`${key}-clean`))).code).toBe(0);
+        const whole = await mosaic([...clean.target, ...importArgs], envFor(`${key}-clean`));
+        expect(whole.code).toBe(0);
+        const entries = (JSON.parse(whole.stdout) as { entries: number }).entries;
 
-      const crashed = join(tmp, 'crashed');
-      expect((await mosaic(['--data-dir', crashed, ...setArgs], envFor('crashed'))).code).toBe(0);
-      expect(await importKilledAfterFirstCommit(crashed, envFor('crashed'))).toBe(true);
-      const resumed = await mosaic(['--data-dir', crashed, ...importArgs], envFor('crashed'));
-      expect(resumed.code).toBe(0);
-      const r = JSON.parse(resumed.stdout) as { inserted: number; entries: number };
-      // The resumed run wrote what the killed one had not, and nothing it had.
-      expect(r.inserted).toBeLessThan(entries);
+        expect((await mosaic([...crashed.target, ...setArgs], envFor(`${key}-crashed`))).code).toBe(0);
+        expect(await importKilledAfterFirstCommit(crashed.target, envFor(`${key}-crashed`))).toBe(true);
+        const resumed = await mosaic([...crashed.target, ...importArgs], envFor(`${key}-crashed`));
+        expect(resumed.code).toBe(0);
+        const r = JSON.parse(resumed.stdout) as { inserted: number; entries: number };
+        // The resumed run wrote what the killed one had not, and nothing it had.
+        expect(r.inserted).toBeLessThan(entries);
 
-      const want = await mosaic(['--data-dir', clean, ...reportArgs], envFor('clean'));
-      const got = await mosaic(['--data-dir', crashed, ...reportArgs], envFor('crashed'));
-      const rows = (text: string): unknown => (JSON.parse(text) as { rows: unknown }).rows;
-      expect(rows(got.stdout)).toEqual(rows(want.stdout));
-      expect(rows(want.stdout)).not.toEqual([]);
+        const want = await mosaic([...clean.target, ...reportArgs], envFor(`${key}-clean`));
+        const got = await mosaic([...crashed.target, ...reportArgs], envFor(`${key}-crashed`));
+        const rows = (text: string): unknown => (JSON.parse(text) as { rows: unknown }).rows;
+        expect(rows(got.stdout)).toEqual(rows(want.stdout));
+        expect(rows(want.stdout)).not.toEqual([]);
+      } finally {
+        clean.close();
+        crashed.close();
+      }
     },
     TIMEOUT_MS,
   );
