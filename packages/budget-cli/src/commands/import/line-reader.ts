@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 
 /** One line of a log file and where it sits, in bytes. */
 export interface FileLine {
@@ -20,35 +20,59 @@ function completeJson(text: string): boolean {
   }
 }
 
+// Bytes read per call: large enough that a call per chunk costs nothing, small enough to stay in cache.
+const CHUNK = 256 * 1024;
+
 /**
- * Streams the lines of `path` from byte `start` up to `size` without loading the file. A last line
- * without a newline is yielded only when it is complete JSON; otherwise the writer is still writing
- * it, and the next import resumes before it.
+ * Reads the lines of `path` from byte `start` up to `size` without loading the file, as one array per
+ * chunk read. A last line without a newline is yielded only when it is complete JSON; otherwise the
+ * writer is still writing it, and the next import resumes before it.
+ *
+ * The reads are synchronous, into one reused buffer: an import reads hundreds of thousands of lines
+ * and does nothing else meanwhile but wait for batches it sent, which a 256 KiB read from the page
+ * cache delays by microseconds. A read stream's promise per line and its asynchronous open, read and
+ * close calls cost a tenth of an import's CPU. The file is closed when the caller stops early too.
  */
-export async function* readLines(
+export function* readLines(
   path: string,
   start: number,
   size: number,
   onBytes?: (n: number) => void,
-): AsyncGenerator<FileLine> {
+): Generator<FileLine[]> {
   if (size <= start) return;
-  let carry: Buffer = Buffer.alloc(0);
-  let carryOffset = start;
-  const stream = createReadStream(path, { start, end: size - 1, highWaterMark: 256 * 1024 });
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    onBytes?.(chunk.length);
-    const buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-    let from = 0;
-    for (let i = buf.indexOf(NL, from); i !== -1; i = buf.indexOf(NL, from)) {
-      const offset = carryOffset + from;
-      yield { text: buf.toString('utf8', from, i), offset, end: carryOffset + i + 1 };
-      from = i + 1;
+  const fd = openSync(path, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(CHUNK);
+    let carry: Buffer = Buffer.alloc(0);
+    let carryOffset = start;
+    let position = start;
+    while (position < size) {
+      const n = readSync(fd, chunk, 0, Math.min(CHUNK, size - position), position);
+      // The file shrank under us: what was read is all there is.
+      if (n === 0) break;
+      position += n;
+      onBytes?.(n);
+      const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      const lines: FileLine[] = [];
+      let from = 0;
+      for (let i = buf.indexOf(NL, from); i !== -1; i = buf.indexOf(NL, from)) {
+        lines.push({
+          text: buf.toString('utf8', from, i),
+          offset: carryOffset + from,
+          end: carryOffset + i + 1,
+        });
+        from = i + 1;
+      }
+      carryOffset += from;
+      // The rest is copied out: the chunk buffer is overwritten by the next read.
+      carry = Buffer.from(buf.subarray(from));
+      if (lines.length > 0) yield lines;
     }
-    carryOffset += from;
-    carry = Buffer.from(buf.subarray(from));
-  }
-  if (carry.length > 0) {
-    const text = carry.toString('utf8');
-    if (completeJson(text)) yield { text, offset: carryOffset, end: carryOffset + carry.length };
+    if (carry.length > 0) {
+      const text = carry.toString('utf8');
+      if (completeJson(text)) yield [{ text, offset: carryOffset, end: carryOffset + carry.length }];
+    }
+  } finally {
+    closeSync(fd);
   }
 }
