@@ -1,10 +1,14 @@
-// Suite 5 and the CLI half of suite 7: `mosaic budget import claude-code` (local mode, embedded
-// database) against `ccusage claude daily --json --offline` on the same generated transcripts.
+// Suite 5 and the CLI half of suite 7: `mosaic budget import claude-code` against
+// `ccusage claude daily --json --offline` on the same generated transcripts, in the CLI's two modes:
+// against a running service on PostgreSQL (`mosaic budget serve`, as a fleet runs it; the import
+// talks to it over HTTP) and local (the embedded database opened by the import itself).
 // ccusage and its native binary are installed into bench/.work at run time, pinned to one version,
 // never as a dependency of the project. Each run is timed with /usr/bin/time (wall time and peak RSS).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { QUICK, ROOT, WORK, median, run, runJson, saveResult } from '../lib.mjs';
+import { QUICK, ROOT, WORK, cpuDuring, freshDb, median, query, run, runJson, saveResult } from '../lib.mjs';
 
 const CCUSAGE_VERSION = '20.0.24';
 const BIG_MB = QUICK ? 20 : 500;
@@ -125,6 +129,103 @@ function importer(name) {
   };
 }
 
+/**
+ * `mosaic budget serve` on a fresh PostgreSQL database, started as an operator would (the CLI's own
+ * command, a bootstrap token from the environment); resolves once it prints where it listens.
+ */
+async function startService(dbName) {
+  const databaseUrl = await freshDb(dbName);
+  const token = `mbt_${randomBytes(24).toString('hex')}`;
+  const child = spawn(
+    process.execPath,
+    [CLI, 'budget', '--json', 'serve', '--port', '0', '--database-url', databaseUrl, '--log-level', 'warn'],
+    { cwd: WORK, env: { ...process.env, BUDGET_BOOTSTRAP_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.stdout.on('data', (d) => {
+      out += d;
+      for (const line of out.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const event = JSON.parse(line);
+        if (event.event === 'listening') resolve(event.url);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err.slice(-2000)}`)));
+  });
+  return {
+    child,
+    url,
+    token,
+    databaseUrl,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** The import against a running service on PostgreSQL: the service is up before and between runs. */
+function serviceImporter(name) {
+  const dbName = `bench_import_${name}`;
+  const stateDir = join(WORK, `import-service-${name}-state`);
+  let service;
+  const env = () => ({
+    MOSAIC_BUDGET_STATE_DIR: stateDir,
+    MOSAIC_BUDGET_URL: service.url,
+    MOSAIC_BUDGET_TOKEN: service.token,
+    NO_COLOR: '1',
+    HOME: home,
+  });
+  return {
+    async fresh() {
+      await service?.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+      service = await startService(dbName);
+      await run(
+        process.execPath,
+        [
+          CLI,
+          'budget',
+          'set',
+          '--account',
+          'max-a',
+          '--provider',
+          'anthropic',
+          '--kind',
+          'subscription',
+          '--models',
+          'claude-opus-4,claude-sonnet-4,claude-haiku-4',
+        ],
+        { env: { ...process.env, ...env() } },
+      );
+    },
+    /** One import, with the CPU the service and PostgreSQL spent meanwhile. */
+    async run(dir) {
+      const { result, serviceMs, postgresMs } = await cpuDuring(service.child.pid, () =>
+        timed(
+          process.execPath,
+          [CLI, 'budget', '--json', 'import', 'claude-code', '--account', 'max-a', '--path', dir],
+          env(),
+        ),
+      );
+      return { ...result, serviceCpuSeconds: serviceMs / 1000, postgresCpuSeconds: postgresMs / 1000 };
+    },
+    async ledgerRows() {
+      const [row] = await query(service.databaseUrl, 'select count(*)::int as n from fleet.spend_ledger');
+      return row.n;
+    },
+    async cleanup() {
+      await service?.stop();
+      service = undefined;
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
 const bin = await ensureCcusage();
 const big = corpus(BIG_MB);
 const small = corpus(SMALL_MB);
@@ -133,47 +234,134 @@ const bigInfo = await big.gen();
 const smallInfo = await small.gen();
 
 const cc = [];
-const imp = importer('big');
-await imp.fresh();
-cc.push(await ccusage(bin, big.dir));
-log('ccusage', cc.at(-1).seconds, 's', cc.at(-1).cpuSeconds, 's CPU', Math.round(cc.at(-1).peakMb), 'MB');
-const first = await imp.run(big.dir);
-const firstOut = JSON.parse(first.stdout);
-log(
-  'import first',
-  first.seconds,
-  's',
-  first.cpuSeconds,
-  's CPU',
-  Math.round(first.peakMb),
-  'MB',
-  firstOut.inserted,
-  'inserted',
-);
-const reruns = [];
-for (let i = 0; i < REPEATS; i++) {
+const ccRun = async () => {
   cc.push(await ccusage(bin, big.dir));
-  log('ccusage', cc.at(-1).seconds, 's');
-  reruns.push(await imp.run(big.dir));
-  log('import unchanged', reruns.at(-1).seconds, 's');
+  log('ccusage', cc.at(-1).seconds, 's', cc.at(-1).cpuSeconds, 's CPU', Math.round(cc.at(-1).peakMb), 'MB');
+};
+const local = importer('big');
+const service = serviceImporter('big');
+const modes = { service, local };
+const out = { service: {}, local: {} };
+const logRun = (mode, what, r) =>
+  log(
+    mode,
+    what,
+    r.seconds,
+    's',
+    r.cpuSeconds,
+    's CPU',
+    Math.round(r.peakMb),
+    'MB',
+    ...(r.serviceCpuSeconds !== undefined
+      ? ['service', r.serviceCpuSeconds, 's CPU, PostgreSQL', r.postgresCpuSeconds, 's CPU']
+      : []),
+  );
+
+// Each import of one kind runs between two ccusage runs, the modes one after the other.
+for (const [mode, imp] of Object.entries(modes)) {
+  await imp.fresh();
+  await ccRun();
+  const first = await imp.run(big.dir);
+  logRun(mode, 'first', first);
+  out[mode].first = { ...first, summary: JSON.parse(first.stdout) };
+}
+out.service.ledgerRows = await service.ledgerRows();
+// Both modes read the same files: they must have written the same entries, and the service's ledger
+// must hold what its import said it inserted.
+if (out.service.first.summary.inserted !== out.local.first.summary.inserted)
+  throw new Error(
+    `the modes inserted ${out.service.first.summary.inserted} and ${out.local.first.summary.inserted} rows`,
+  );
+if (out.service.ledgerRows !== out.service.first.summary.inserted)
+  throw new Error(
+    `the service's ledger holds ${out.service.ledgerRows} rows, its import inserted ${out.service.first.summary.inserted}`,
+  );
+for (const mode of Object.keys(modes)) out[mode].reruns = [];
+for (let i = 0; i < REPEATS; i++) {
+  await ccRun();
+  for (const [mode, imp] of Object.entries(modes)) {
+    out[mode].reruns.push(await imp.run(big.dir));
+    logRun(mode, 'unchanged', out[mode].reruns.at(-1));
+  }
 }
 const appended = await big.gen('--append', '1');
-cc.push(await ccusage(bin, big.dir));
-const after = await imp.run(big.dir);
-const afterOut = JSON.parse(after.stdout);
-log('import after +1%', after.seconds, 's', after.cpuSeconds, 's CPU', afterOut.inserted, 'inserted');
+for (const [mode, imp] of Object.entries(modes)) {
+  await ccRun();
+  const after = await imp.run(big.dir);
+  logRun(mode, 'after +1%', after);
+  out[mode].after = { ...after, summary: JSON.parse(after.stdout) };
+}
 await big.gen('--reset');
-imp.cleanup();
+await local.cleanup();
+await service.cleanup();
 
 // Memory: the first import of a corpus a quarter the size; streaming means the same peak.
-const impSmall = importer('small');
-await impSmall.fresh();
-const smallFirst = await impSmall.run(small.dir);
-log('import first (small)', smallFirst.seconds, 's', Math.round(smallFirst.peakMb), 'MB');
-impSmall.cleanup();
+for (const [mode, make] of [
+  ['service', serviceImporter],
+  ['local', importer],
+]) {
+  const imp = make('small');
+  await imp.fresh();
+  out[mode].smallFirst = await imp.run(small.dir);
+  logRun(mode, 'first (small)', out[mode].smallFirst);
+  await imp.cleanup();
+}
 
 const ccSeconds = median(cc.map((c) => c.seconds));
 const ccCpu = median(cc.map((c) => c.cpuSeconds));
+const ccPeak = Math.max(...cc.map((c) => c.peakMb));
+
+/** One mode's figures and its ratios to ccusage. */
+function modeResult(m) {
+  const unchanged = median(m.reruns.map((r) => r.seconds));
+  const cpu = (r) => ({
+    cpuSeconds: r.cpuSeconds,
+    ...(r.serviceCpuSeconds !== undefined
+      ? { serviceCpuSeconds: r.serviceCpuSeconds, postgresCpuSeconds: r.postgresCpuSeconds }
+      : {}),
+  });
+  return {
+    first: {
+      seconds: m.first.seconds,
+      ...cpu(m.first),
+      peakMb: m.first.peakMb,
+      inserted: m.first.summary.inserted,
+      entries: m.first.summary.entries,
+      lines: m.first.summary.lines,
+    },
+    unchanged: {
+      seconds: unchanged,
+      runs: m.reruns.map((r) => r.seconds),
+      peakMb: Math.max(...m.reruns.map((r) => r.peakMb)),
+    },
+    appended: {
+      seconds: m.after.seconds,
+      ...cpu(m.after),
+      peakMb: m.after.peakMb,
+      inserted: m.after.summary.inserted,
+    },
+    smallFirst: {
+      seconds: m.smallFirst.seconds,
+      cpuSeconds: m.smallFirst.cpuSeconds,
+      peakMb: m.smallFirst.peakMb,
+    },
+    ratios: {
+      first: m.first.seconds / ccSeconds,
+      unchanged: unchanged / ccSeconds,
+      appended: m.after.seconds / ccSeconds,
+      peakBigOverSmall: m.first.peakMb / m.smallFirst.peakMb,
+      peakOverCcusage: m.first.peakMb / ccPeak,
+    },
+    // The same time ratios in CPU seconds: ccusage's native binary uses both cores, the import mostly
+    // one, so these read differently from the wall-time ratios the bars are set in.
+    cpuRatios: {
+      first: m.first.cpuSeconds / ccCpu,
+      unchanged: median(m.reruns.map((r) => r.cpuSeconds)) / ccCpu,
+      appended: m.after.cpuSeconds / ccCpu,
+    },
+  };
+}
+
 saveResult('import', {
   ccusageVersion: CCUSAGE_VERSION,
   corpus: {
@@ -181,45 +369,8 @@ saveResult('import', {
     smallMb: smallInfo.bytes / 1048576,
     appendedMb: appended.added / 1048576,
   },
-  ccusage: {
-    seconds: ccSeconds,
-    runs: cc.map((c) => c.seconds),
-    cpuSeconds: ccCpu,
-    peakMb: Math.max(...cc.map((c) => c.peakMb)),
-  },
-  first: {
-    seconds: first.seconds,
-    cpuSeconds: first.cpuSeconds,
-    peakMb: first.peakMb,
-    inserted: firstOut.inserted,
-    entries: firstOut.entries,
-    lines: firstOut.lines,
-  },
-  unchanged: {
-    seconds: median(reruns.map((r) => r.seconds)),
-    runs: reruns.map((r) => r.seconds),
-    peakMb: Math.max(...reruns.map((r) => r.peakMb)),
-  },
-  appended: {
-    seconds: after.seconds,
-    cpuSeconds: after.cpuSeconds,
-    peakMb: after.peakMb,
-    inserted: afterOut.inserted,
-  },
-  smallFirst: { seconds: smallFirst.seconds, cpuSeconds: smallFirst.cpuSeconds, peakMb: smallFirst.peakMb },
-  ratios: {
-    first: first.seconds / ccSeconds,
-    unchanged: median(reruns.map((r) => r.seconds)) / ccSeconds,
-    appended: after.seconds / ccSeconds,
-    peakBigOverSmall: first.peakMb / smallFirst.peakMb,
-    peakOverCcusage: first.peakMb / Math.max(...cc.map((c) => c.peakMb)),
-  },
-  // The same time ratios in CPU seconds: ccusage's native binary uses both cores, the import mostly
-  // one, so these read differently from the wall-time ratios the bars are set in.
-  cpuRatios: {
-    first: first.cpuSeconds / ccCpu,
-    unchanged: median(reruns.map((r) => r.cpuSeconds)) / ccCpu,
-    appended: after.cpuSeconds / ccCpu,
-  },
+  ccusage: { seconds: ccSeconds, runs: cc.map((c) => c.seconds), cpuSeconds: ccCpu, peakMb: ccPeak },
+  service: { ...modeResult(out.service), ledgerRows: out.service.ledgerRows },
+  local: modeResult(out.local),
 });
 log('done');
