@@ -20,7 +20,7 @@ function completeJson(text: string): boolean {
   }
 }
 
-// Bytes read per call: large enough that a call per chunk costs nothing, small enough to stay in cache.
+// Bytes read per call: enough that a call per chunk costs nothing next to parsing what it read.
 const CHUNK = 256 * 1024;
 
 /**
@@ -28,7 +28,7 @@ const CHUNK = 256 * 1024;
  * chunk read. A last line without a newline is yielded only when it is complete JSON; otherwise the
  * writer is still writing it, and the next import resumes before it.
  *
- * The reads are synchronous, into one reused buffer: an import reads hundreds of thousands of lines
+ * The reads are synchronous, into one buffer reused for the file: an import reads hundreds of thousands of lines
  * and does nothing else meanwhile but wait for batches it sent, which a 256 KiB read from the page
  * cache delays by microseconds. A read stream's promise per line and its asynchronous open, read and
  * close calls cost a tenth of an import's CPU. The file is closed when the caller stops early too.

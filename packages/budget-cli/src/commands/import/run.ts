@@ -195,7 +195,8 @@ export async function importLogs(
         for (const [file, fs] of files) state.files[file] = fs;
         // The offsets may lag the keys by a moment: a re-read after a crash skips the entries whose
         // keys were saved and re-sends the others under their same idempotency keys, which the
-        // ledger counts as duplicates. Rewriting the state after every batch was ~5 % of the CPU.
+        // ledger counts as duplicates. Rewriting the state after every batch was a few per cent of the
+        // CPU of a large import.
         const now = Date.now();
         if (last || allKeys || now - stateSavedAt >= STATE_SAVE_INTERVAL_MS) {
           saveState(statefile, state);
