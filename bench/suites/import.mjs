@@ -16,6 +16,19 @@ const SMALL_MB = QUICK ? 5 : 125;
 const REPEATS = QUICK ? 1 : 3;
 const CLI = join(ROOT, 'packages', 'budget-cli', 'dist', 'bin.cjs');
 const log = (...a) => console.error('[import]', ...a);
+// The account every import writes to, created the same way in both modes, and the import itself.
+const SET_ACCOUNT = [
+  'set',
+  '--account',
+  'max-a',
+  '--provider',
+  'anthropic',
+  '--kind',
+  'subscription',
+  '--models',
+  'claude-opus-4,claude-sonnet-4,claude-haiku-4',
+];
+const IMPORT = ['--json', 'import', 'claude-code', '--account', 'max-a', '--path'];
 
 async function ensureCcusage() {
   const bin = join(WORK, 'node_modules', '.bin', 'ccusage');
@@ -84,44 +97,11 @@ function importer(name) {
     async fresh() {
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(stateDir, { recursive: true, force: true });
-      await run(
-        process.execPath,
-        [
-          CLI,
-          'budget',
-          '--data-dir',
-          dataDir,
-          'set',
-          '--account',
-          'max-a',
-          '--provider',
-          'anthropic',
-          '--kind',
-          'subscription',
-          '--models',
-          'claude-opus-4,claude-sonnet-4,claude-haiku-4',
-        ],
-        { env: { ...process.env, ...env } },
-      );
+      await run(process.execPath, [CLI, 'budget', '--data-dir', dataDir, ...SET_ACCOUNT], {
+        env: { ...process.env, ...env },
+      });
     },
-    run: (dir) =>
-      timed(
-        process.execPath,
-        [
-          CLI,
-          'budget',
-          '--data-dir',
-          dataDir,
-          '--json',
-          'import',
-          'claude-code',
-          '--account',
-          'max-a',
-          '--path',
-          dir,
-        ],
-        env,
-      ),
+    run: (dir) => timed(process.execPath, [CLI, 'budget', '--data-dir', dataDir, ...IMPORT, dir], env),
     cleanup() {
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(stateDir, { recursive: true, force: true });
@@ -185,32 +165,12 @@ function serviceImporter(name) {
       await service?.stop();
       rmSync(stateDir, { recursive: true, force: true });
       service = await startService(dbName);
-      await run(
-        process.execPath,
-        [
-          CLI,
-          'budget',
-          'set',
-          '--account',
-          'max-a',
-          '--provider',
-          'anthropic',
-          '--kind',
-          'subscription',
-          '--models',
-          'claude-opus-4,claude-sonnet-4,claude-haiku-4',
-        ],
-        { env: { ...process.env, ...env() } },
-      );
+      await run(process.execPath, [CLI, 'budget', ...SET_ACCOUNT], { env: { ...process.env, ...env() } });
     },
     /** One import, with the CPU the service and PostgreSQL spent meanwhile. */
     async run(dir) {
       const { result, serviceMs, postgresMs } = await cpuDuring(service.child.pid, () =>
-        timed(
-          process.execPath,
-          [CLI, 'budget', '--json', 'import', 'claude-code', '--account', 'max-a', '--path', dir],
-          env(),
-        ),
+        timed(process.execPath, [CLI, 'budget', ...IMPORT, dir], env()),
       );
       return { ...result, serviceCpuSeconds: serviceMs / 1000, postgresCpuSeconds: postgresMs / 1000 };
     },
