@@ -69,8 +69,11 @@ export interface Served {
   token: string;
 }
 
-/** Starts `serve` on a free port and waits for its URL and admin token lines. */
-export function serve(dataDir: string, env: NodeJS.ProcessEnv): Promise<Served> {
+/**
+ * Starts `serve` on a free port and waits for its URL and admin token lines. A data directory served
+ * before prints no token (it is shown once): pass the one it printed then as `token`.
+ */
+export function serve(dataDir: string, env: NodeJS.ProcessEnv, token?: string): Promise<Served> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -93,8 +96,8 @@ export function serve(dataDir: string, env: NodeJS.ProcessEnv): Promise<Served> 
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       url ??= /listening on (http:\/\/\S+)/.exec(out)?.[1];
-      const token = /(mbt_[0-9a-f]{16}_[A-Za-z0-9_-]{43})/.exec(out)?.[1];
-      if (url && token) resolve({ child, url, token });
+      const printed = token ?? /(mbt_[0-9a-f]{16}_[A-Za-z0-9_-]{43})/.exec(out)?.[1];
+      if (url && printed) resolve({ child, url, token: printed });
     });
     let err = '';
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
