@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,4 +148,32 @@ export function serveJson(dataDir: string, env: NodeJS.ProcessEnv): Promise<Serv
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}${err}`)));
   });
+}
+
+/** Writes `mb` MB of seeded Claude Code transcripts in the real format into `out` (bench/gen-transcripts.mjs). */
+export function generateTranscripts(out: string, mb: number, seed: number): void {
+  execFileSync(process.execPath, [
+    join(ROOT, 'bench/gen-transcripts.mjs'),
+    '--out',
+    out,
+    '--mb',
+    String(mb),
+    '--seed',
+    String(seed),
+  ]);
+}
+
+/**
+ * Calls `then` once an import run with this environment has recorded its first batch (its state file
+ * appears under MOSAIC_BUDGET_STATE_DIR); returns a function that stops watching.
+ */
+export function onFirstRecordedBatch(env: NodeJS.ProcessEnv, then: () => void): () => void {
+  const stateDir = join(env.MOSAIC_BUDGET_STATE_DIR as string, 'import-state');
+  const poll = setInterval(() => {
+    if (existsSync(stateDir) && readdirSync(stateDir).some((f) => f.endsWith('.json'))) {
+      clearInterval(poll);
+      then();
+    }
+  }, 5);
+  return () => clearInterval(poll);
 }

@@ -1,13 +1,22 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, ensureBuilt, mosaic, serve, type Served } from '../../test-support/cli-process.js';
+import {
+  BIN,
+  ROOT,
+  ensureBuilt,
+  generateTranscripts,
+  mosaic,
+  onFirstRecordedBatch,
+  serve,
+  type Served,
+} from '../../test-support/cli-process.js';
 
 // About 3,000 usage entries: more than one batch of the importer, so a kill can land between commits
 // (and, against a service, while two batches are in flight).
-const CORPUS_MB = '12';
+const CORPUS_MB = 12;
 // Starting PGlite, importing and reporting several times on the shared 2-core machine.
 const TIMEOUT_MS = 600_000;
 
@@ -32,7 +41,7 @@ const setArgs = [
 const importArgs = ['--json', 'import', 'claude-code', '--account', 'max-a', '--path', logs];
 const reportArgs = ['--json', 'report', '--group-by', 'day,model', '--timezone', 'UTC'];
 
-/** Starts an import and SIGKILLs it as soon as its first batch is committed (its state appears). */
+/** Starts an import and SIGKILLs it as soon as its first batch is recorded. */
 function importKilledAfterFirstCommit(target: string[], env: NodeJS.ProcessEnv): Promise<boolean> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, 'budget', ...target, ...importArgs], {
@@ -40,16 +49,12 @@ function importKilledAfterFirstCommit(target: string[], env: NodeJS.ProcessEnv):
       env: { PATH: process.env.PATH, NO_COLOR: '1', ...env },
       stdio: 'ignore',
     });
-    const stateDir = join(env.MOSAIC_BUDGET_STATE_DIR as string, 'import-state');
     let killed = false;
-    const poll = setInterval(() => {
-      if (existsSync(stateDir) && readdirSync(stateDir).some((f) => f.endsWith('.json'))) {
-        killed = child.kill('SIGKILL');
-        clearInterval(poll);
-      }
-    }, 5);
+    const stop = onFirstRecordedBatch(env, () => {
+      killed = child.kill('SIGKILL');
+    });
     child.on('exit', () => {
-      clearInterval(poll);
+      stop();
       resolve(killed);
     });
   });
@@ -57,15 +62,7 @@ function importKilledAfterFirstCommit(target: string[], env: NodeJS.ProcessEnv):
 
 beforeAll(async () => {
   await ensureBuilt();
-  execFileSync(process.execPath, [
-    join(ROOT, 'bench/gen-transcripts.mjs'),
-    '--out',
-    logs,
-    '--mb',
-    CORPUS_MB,
-    '--seed',
-    '3',
-  ]);
+  generateTranscripts(logs, CORPUS_MB, 3);
 }, TIMEOUT_MS);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

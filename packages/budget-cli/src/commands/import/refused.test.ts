@@ -1,12 +1,17 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, ensureBuilt, mosaic, serve, type Served } from '../../test-support/cli-process.js';
+import {
+  ensureBuilt,
+  generateTranscripts,
+  mosaic,
+  serve,
+  type Served,
+} from '../../test-support/cli-process.js';
 
 // About 3,000 usage entries: two batches of the importer, sent while one is still in flight.
-const CORPUS_MB = '12';
+const CORPUS_MB = 12;
 const TIMEOUT_MS = 600_000;
 
 const tmp = mkdtempSync(join(tmpdir(), 'mosaic-import-refused-'));
@@ -60,15 +65,7 @@ function errorOf(stdout: string): { code: string; message: string } {
 
 beforeAll(async () => {
   await ensureBuilt();
-  execFileSync(process.execPath, [
-    join(ROOT, 'bench/gen-transcripts.mjs'),
-    '--out',
-    logs,
-    '--mb',
-    CORPUS_MB,
-    '--seed',
-    '5',
-  ]);
+  generateTranscripts(logs, CORPUS_MB, 5);
   server = await serve(join(tmp, 'served'), env);
 }, TIMEOUT_MS);
 afterAll(() => {

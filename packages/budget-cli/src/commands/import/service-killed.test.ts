@@ -1,13 +1,22 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, ensureBuilt, mosaic, serve, type Served } from '../../test-support/cli-process.js';
+import {
+  BIN,
+  ROOT,
+  ensureBuilt,
+  generateTranscripts,
+  mosaic,
+  onFirstRecordedBatch,
+  serve,
+  type Served,
+} from '../../test-support/cli-process.js';
 
 // About 7,000 usage entries: four batches of the importer, so the service dies with batches still to
 // send and, most often, two in flight.
-const CORPUS_MB = '28';
+const CORPUS_MB = 28;
 // Starting the service three times, importing and reporting on the shared 2-core machine.
 const TIMEOUT_MS = 600_000;
 
@@ -40,16 +49,12 @@ function importWhileServiceKilled(
     });
     let stdout = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    const stateDir = join(env.MOSAIC_BUDGET_STATE_DIR as string, 'import-state');
     let killed = false;
-    const poll = setInterval(() => {
-      if (existsSync(stateDir) && readdirSync(stateDir).some((f) => f.endsWith('.json'))) {
-        killed = service.child.kill('SIGKILL');
-        clearInterval(poll);
-      }
-    }, 5);
+    const stop = onFirstRecordedBatch(env, () => {
+      killed = service.child.kill('SIGKILL');
+    });
     child.on('close', (code) => {
-      clearInterval(poll);
+      stop();
       resolve({ code: code ?? -1, stdout, killed });
     });
   });
@@ -57,15 +62,7 @@ function importWhileServiceKilled(
 
 beforeAll(async () => {
   await ensureBuilt();
-  execFileSync(process.execPath, [
-    join(ROOT, 'bench/gen-transcripts.mjs'),
-    '--out',
-    logs,
-    '--mb',
-    CORPUS_MB,
-    '--seed',
-    '7',
-  ]);
+  generateTranscripts(logs, CORPUS_MB, 7);
 }, TIMEOUT_MS);
 afterAll(() => {
   for (const s of servers) s.child.kill('SIGKILL');
