@@ -17,20 +17,22 @@ const jsonLine = fc
   )
   .map((s) => JSON.stringify({ s }));
 
-function readAll(path: string, start: number, size: number): FileLine[] {
-  return [...readLines(path, start, size)].flat();
+async function readAll(path: string, start: number, size: number): Promise<FileLine[]> {
+  const out: FileLine[] = [];
+  for await (const lines of readLines(path, start, size)) out.push(...lines);
+  return out;
 }
 
 let fileNo = 0;
 
 describe('readLines', () => {
-  it('yields every complete line with its byte offsets, from any line start, and a complete last line without newline', () => {
-    fc.assert(
-      fc.property(
+  it('yields every complete line with its byte offsets, from any line start, and a complete last line without newline', async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.array(jsonLine, { maxLength: 8 }),
         fc.constantFrom('none', 'complete', 'partial'),
         fc.nat(),
-        (lines, tail, pick) => {
+        async (lines, tail, pick) => {
           const body = lines.map((l) => `${l}\n`).join('');
           const last = tail === 'complete' ? '{"last":true}' : tail === 'partial' ? '{"last":tr' : '';
           const bytes = Buffer.from(body + last, 'utf8');
@@ -39,7 +41,7 @@ describe('readLines', () => {
           const starts = [0];
           for (const l of lines) starts.push((starts.at(-1) as number) + Buffer.byteLength(l) + 1);
           const from = pick % (lines.length + 1);
-          const got = readAll(path, starts[from] as number, bytes.length);
+          const got = await readAll(path, starts[from] as number, bytes.length);
           const want = lines.slice(from).map((text, i) => ({
             text,
             offset: starts[from + i] as number,
@@ -57,24 +59,24 @@ describe('readLines', () => {
     );
   });
 
-  it('reads only up to the size it is given, and nothing when the start is at or past it', () => {
+  it('reads only up to the size it is given, and nothing when the start is at or past it', async () => {
     const path = join(dir, 'sized.jsonl');
     writeFileSync(path, '{"a":1}\n{"b":2}\n{"c":3}\n');
-    expect(readAll(path, 0, 16).map((l) => l.text)).toEqual(['{"a":1}', '{"b":2}']);
-    expect(readAll(path, 16, 16)).toEqual([]);
-    expect(readAll(path, 20, 16)).toEqual([]);
+    expect((await readAll(path, 0, 16)).map((l) => l.text)).toEqual(['{"a":1}', '{"b":2}']);
+    expect(await readAll(path, 16, 16)).toEqual([]);
+    expect(await readAll(path, 20, 16)).toEqual([]);
   });
 
-  it('closes the file when the caller stops early', () => {
+  it('closes the file when the caller stops early', async () => {
     const path = join(dir, 'early.jsonl');
     writeFileSync(path, '{"a":1}\n'.repeat(100_000));
     const openFiles = (): number => readdirSync('/proc/self/fd').length;
     const before = openFiles();
     const it = readLines(path, 0, 800_000);
-    expect(it.next().done).toBe(false);
+    expect((await it.next()).done).toBe(false);
     expect(openFiles()).toBe(before + 1);
     // return() runs the generator's finally, which closes the file.
-    expect(it.return(undefined).done).toBe(true);
+    expect((await it.return(undefined)).done).toBe(true);
     expect(openFiles()).toBe(before);
   });
 });

@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
+import { setImmediate } from 'node:timers/promises';
 
 /** One line of a log file and where it sits, in bytes. */
 export interface FileLine {
@@ -31,14 +32,17 @@ const CHUNK = 256 * 1024;
  * The reads are synchronous, into one buffer reused for the file: an import reads hundreds of thousands of lines
  * and does nothing else meanwhile but wait for batches it sent, which a 256 KiB read from the page
  * cache delays by microseconds. A read stream's promise per line and its asynchronous open, read and
- * close calls cost a tenth of an import's CPU. The file is closed when the caller stops early too.
+ * close calls cost a tenth of an import's CPU. Each chunk is handed over after one turn of the event
+ * loop: without it the loop only turned when a batch was awaited, V8's incremental-marking tasks
+ * waited with it, and an import's peak RSS rose from ~165 to 206–260 MB. The file is closed when the
+ * caller stops early too.
  */
-export function* readLines(
+export async function* readLines(
   path: string,
   start: number,
   size: number,
   onBytes?: (n: number) => void,
-): Generator<FileLine[]> {
+): AsyncGenerator<FileLine[]> {
   if (size <= start) return;
   const fd = openSync(path, 'r');
   try {
@@ -66,7 +70,10 @@ export function* readLines(
       carryOffset += from;
       // The rest is copied out: the chunk buffer is overwritten by the next read.
       carry = Buffer.from(buf.subarray(from));
-      if (lines.length > 0) yield lines;
+      if (lines.length > 0) {
+        await setImmediate();
+        yield lines;
+      }
     }
     if (carry.length > 0) {
       const text = carry.toString('utf8');

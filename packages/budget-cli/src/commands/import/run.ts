@@ -1,6 +1,5 @@
 import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
-import { setImmediate } from 'node:timers/promises';
 import { z } from 'zod';
 import { idSchema, labelSchema, type SignalDraft } from '@mosaic/budget-core';
 import type { CommandContext } from '../../context.js';
@@ -217,8 +216,7 @@ export async function importLogs(
       summary.filesRead += 1;
       const parser = source.open(plan.file, plan.parser);
       let end = plan.start;
-      for (const batch of readLines(plan.file, plan.start, plan.size, (n) => progress.add(n))) {
-        await setImmediate();
+      for await (const batch of readLines(plan.file, plan.start, plan.size, (n) => progress.add(n))) {
         for (const l of batch) {
           summary.lines += 1;
           end = l.end;
