@@ -4,6 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import type { FleetDatabase } from '../db/schema.js';
 import { describeOnBackends } from '../test-support/backends.js';
 import {
+  assertOverBothPaths,
   BATCH_ACCOUNTS as ACCOUNTS,
   BATCH_PERIOD as PERIOD,
   batchTenant,
@@ -222,30 +223,21 @@ describeOnBackends('fleet.gate_reserve', (env) => {
     const db = env().database.db;
     const t = `t-reserve-${Date.now()}`;
     await setUpTenant(db, t);
-    let clear = 0;
-    let fallback = 0;
-    await fc.assert(
-      fc.asyncProperty(caseArb, async (c) => {
-        // The entry-by-entry path is the rule; the locks come first on every path, as in gate_reserve.
-        const each = await trial(db, t, c, ['fleet.gate_reserve_lock', 'fleet.gate_reserve_each']);
-        const all = await trial(db, t, c, ['fleet.gate_reserve_lock', 'fleet.gate_reserve_all']);
-        const whole = await trial(db, t, c, ['fleet.gate_reserve']);
-        expect(whole.answers).toEqual(each.answers);
-        if (all.answers === null) {
-          fallback += 1;
-          expect(whole.rows).toEqual(each.rows);
-        } else {
-          clear += 1;
-          expect(all.answers).toEqual(each.answers);
-          expect(all.rows).toEqual(each.rows);
-          expect(all.inflightCurrent).toBe(true);
-          expect(whole.rows).toEqual(all.rows);
-        }
-      }),
-      { numRuns: 300, seed: 20261202 },
-    );
-    // Both paths were exercised, or the property proves nothing about the one left out.
-    expect(clear).toBeGreaterThan(30);
-    expect(fallback).toBeGreaterThan(30);
+    await assertOverBothPaths(caseArb, async (c) => {
+      // The entry-by-entry path is the rule; the locks come first on every path, as in gate_reserve.
+      const each = await trial(db, t, c, ['fleet.gate_reserve_lock', 'fleet.gate_reserve_each']);
+      const all = await trial(db, t, c, ['fleet.gate_reserve_lock', 'fleet.gate_reserve_all']);
+      const whole = await trial(db, t, c, ['fleet.gate_reserve']);
+      expect(whole.answers).toEqual(each.answers);
+      if (all.answers === null) {
+        expect(whole.rows).toEqual(each.rows);
+        return false;
+      }
+      expect(all.answers).toEqual(each.answers);
+      expect(all.rows).toEqual(each.rows);
+      expect(all.inflightCurrent).toBe(true);
+      expect(whole.rows).toEqual(all.rows);
+      return true;
+    });
   });
 });

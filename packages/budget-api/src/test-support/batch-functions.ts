@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { expect } from 'vitest';
 import { sql, type Kysely } from 'kysely';
 import type { FleetDatabase } from '../db/schema.js';
 
@@ -92,4 +93,26 @@ export async function inRolledBackBatch<A, R>(
       await sql`rollback`.execute(conn);
     }
   });
+}
+
+/**
+ * Holds `check` on 300 generated cases (a fixed seed); `check` asserts that the paths agree and
+ * answers whether the one-pass path took the batch. Each path must have been taken more than 30
+ * times, or the property proves nothing about the one left out.
+ */
+export async function assertOverBothPaths<C>(
+  cases: fc.Arbitrary<C>,
+  check: (c: C) => Promise<boolean>,
+): Promise<void> {
+  let clear = 0;
+  let fallback = 0;
+  await fc.assert(
+    fc.asyncProperty(cases, async (c) => {
+      if (await check(c)) clear += 1;
+      else fallback += 1;
+    }),
+    { numRuns: 300, seed: 20261202 },
+  );
+  expect(clear).toBeGreaterThan(30);
+  expect(fallback).toBeGreaterThan(30);
 }
