@@ -170,6 +170,51 @@ describeOnBackends('fleet.reservation_settle_batch', (env) => {
     });
   });
 
+  it('refuses an entry whose caller’s token is revoked, on both paths, and settles the others', async () => {
+    // The property holds the paths to each other; this holds them to the rule itself.
+    const db = env().database.db;
+    const t = `t-settle-token-${Date.now()}`;
+    await setUpTenant(db, t);
+    const c: Case = {
+      reservedCents: [500, 0, 0, 500],
+      reservedPercent: [0, 0, 0],
+      reservations: [
+        { account: 0, cents: 200, status: 'live' },
+        { account: 0, cents: 300, status: 'live' },
+      ],
+      entries: [
+        { target: 0, to: 'released', tenant: 'own', token: 'revoked' },
+        { target: 1, to: 'released', tenant: 'own', token: 'ok' },
+      ],
+    };
+    for (const fns of [
+      ['fleet.reservation_settle_lock', 'fleet.reservation_settle_each'],
+      ['fleet.reservation_settle_batch'],
+    ]) {
+      const { answers, rows } = await trial(db, t, c, fns);
+      expect(answers).toMatchObject([
+        { ok: false, code: 'MB401' },
+        { ok: true, status: 'released', settled: true },
+      ]);
+      expect(rows).toMatchObject({
+        reservations: [
+          { id: `${t}-r0`, status: 'live', settled: false },
+          { id: `${t}-r1`, status: 'released', settled: true },
+        ],
+        totals: [
+          { scope: 'account', key: 'a0', reserved_usd: '2.00' },
+          { scope: 'account', key: 'a1', reserved_usd: '0.00' },
+          { scope: 'account', key: 'a2', reserved_usd: '0.00' },
+          { scope: 'provider', key: 'anthropic', reserved_usd: '2.00' },
+        ],
+      });
+    }
+    // A revoked token makes the batch unclear: the one-pass path declines it.
+    expect(
+      (await trial(db, t, c, ['fleet.reservation_settle_lock', 'fleet.reservation_settle_all'])).answers,
+    ).toBeNull();
+  });
+
   it('settles entry by entry when a held window % is negative, where a sum would floor at 0 differently', async () => {
     // The gate never holds a negative %, but nothing in the table forbids one: taken down one by one,
     // 1.00 − 3.00 floors at 0 and then + 2.00 gives 2.00; summed first it would give 0.
