@@ -12,9 +12,10 @@ import type { Migration } from 'kysely/migration';
  * status, then takes each running total and window down once by the batch's sum, and answers every
  * entry as `fleet.reservation_settle` would. Anything else — an unknown or settled reservation, a
  * revoked token, an id twice — goes entry by entry as before (`fleet.reservation_settle_each`). Both
- * run under the same locks, taken first by `fleet.reservation_settle_lock` in the global order, and
- * both answer through `fleet.reservation_settled` (0008's `reservation_settle` is restated here to
- * call it), so the answer's shape is written once.
+ * run under the same locks, taken first by `fleet.reservation_settle_lock` in the global order, ask
+ * `fleet.reservation_settle_refusal` about the caller's token, and answer through
+ * `fleet.reservation_settled` (0008's `reservation_settle` is restated here to call it), so the token
+ * rule and the answer's shape are written once.
  *
  * The sums are what the entries would have taken down one by one: every amount is non-negative (the
  * reservations' check constraint for USD; checked here for window %), and with non-negative amounts
@@ -79,6 +80,22 @@ begin
 end
 $fn$`;
 
+/**
+ * `fleet.reservation_settle_refusal(p)`: entry `p` refused before its reservation is read (`MB401`,
+ * its caller's token unknown or revoked), or null. Both paths below ask it, so the rule is written once.
+ */
+const SETTLE_REFUSAL = `
+create or replace function fleet.reservation_settle_refusal(p jsonb) returns jsonb
+language plpgsql stable as $fn$
+begin
+  if p ? 'tokenId' and not exists (select 1 from fleet.api_tokens
+      where id = p->>'tokenId' and revoked_at is null) then
+    return jsonb_build_object('ok', false, 'code', 'MB401', 'message', 'the token is unknown or revoked');
+  end if;
+  return null;
+end
+$fn$`;
+
 const SETTLE_LOCK = `
 create or replace function fleet.reservation_settle_lock(ps jsonb) returns void
 language plpgsql as $fn$
@@ -123,13 +140,8 @@ declare
   answers jsonb[] := '{}';
 begin
   for p in select value from jsonb_array_elements(ps) loop
-    if p ? 'tokenId' and not exists (select 1 from fleet.api_tokens
-        where id = p->>'tokenId' and revoked_at is null) then
-      answers := answers || jsonb_build_object('ok', false, 'code', 'MB401',
-        'message', 'the token is unknown or revoked');
-    else
-      answers := answers || fleet.reservation_settle(p->>'tenant', p->>'id', p->>'to');
-    end if;
+    answers := answers || coalesce(fleet.reservation_settle_refusal(p),
+                                   fleet.reservation_settle(p->>'tenant', p->>'id', p->>'to'));
   end loop;
   return to_jsonb(answers);
 end
@@ -151,8 +163,7 @@ begin
     return null;
   end if;
   for p in select value from jsonb_array_elements(ps) loop
-    if p ? 'tokenId' and not exists (select 1 from fleet.api_tokens
-        where id = p->>'tokenId' and revoked_at is null) then
+    if fleet.reservation_settle_refusal(p) is not null then
       return null;
     end if;
     select * into r from fleet.reservations
@@ -214,6 +225,7 @@ export const settleFastPathMigration: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
     await sql.raw(SETTLED).execute(db);
     await sql.raw(SETTLE).execute(db);
+    await sql.raw(SETTLE_REFUSAL).execute(db);
     await sql.raw(SETTLE_LOCK).execute(db);
     await sql.raw(SETTLE_EACH).execute(db);
     await sql.raw(SETTLE_ALL).execute(db);
