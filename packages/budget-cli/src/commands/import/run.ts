@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { idSchema, labelSchema, type SignalDraft } from '@mosaic/budget-core';
@@ -10,6 +10,7 @@ import { resolveConnection } from '../../transport/resolve.js';
 import type { Transport } from '../../transport/transport.js';
 import { livePriceTable, priceOf } from '../../pricing.js';
 import { claudeCodeDirs, codexDirs, findJsonl } from './files.js';
+import { firstTimestamp } from './first-timestamp.js';
 import { readLines } from './line-reader.js';
 import { batchPipeline } from './pipeline.js';
 import { progressBar } from './progress.js';
@@ -61,31 +62,6 @@ interface AccountWire {
   id: string;
   provider: string;
   windows?: { name: string }[];
-}
-
-const TIMESTAMP_KEY = '"timestamp"';
-const TIMESTAMP_AT = /^"timestamp"\s*:\s*"([^"]+)"/;
-// How much text after a "timestamp" key is decoded to read its value.
-const TIMESTAMP_WINDOW = 4096;
-
-/** The first timestamp in a file's first 64 KiB, so files are read oldest first as ccusage does. */
-function firstTimestamp(file: string): string {
-  const buf = Buffer.alloc(65_536);
-  const fd = openSync(file, 'r');
-  let n = 0;
-  try {
-    n = readSync(fd, buf, 0, buf.length, 0);
-  } finally {
-    closeSync(fd);
-  }
-  // Only a few KiB after each key are decoded: a regex match is a slice that keeps the string it was
-  // found in alive, and one 64 KiB string per file, held by the sort below, once kept ~70 MB live for
-  // 1,000 files, which also let V8 grow the heap four times that before it collected again.
-  for (let i = buf.indexOf(TIMESTAMP_KEY, 0); i !== -1 && i < n; i = buf.indexOf(TIMESTAMP_KEY, i + 1)) {
-    const m = TIMESTAMP_AT.exec(buf.toString('utf8', i, Math.min(n, i + TIMESTAMP_WINDOW)));
-    if (m?.[1] !== undefined) return m[1];
-  }
-  return '9999';
 }
 
 /** Reads new lines of the source's logs into the ledger (the whole import once flags are known). */
