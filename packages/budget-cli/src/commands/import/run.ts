@@ -8,7 +8,7 @@ import { parseFlags } from '../../flags.js';
 import { call } from '../../transport/call.js';
 import { resolveConnection } from '../../transport/resolve.js';
 import type { Transport } from '../../transport/transport.js';
-import { livePriceTable, priceOf } from '../../pricing.js';
+import { livePriceTable, pricer } from '../../pricing.js';
 import { claudeCodeDirs, codexDirs, findJsonl } from './files.js';
 import { firstTimestamp } from './first-timestamp.js';
 import { readLines } from './line-reader.js';
@@ -93,7 +93,7 @@ export async function importLogs(
     throw new UsageError(`there is no account "${f.account}"`, 'create it first with `mosaic budget set`');
   const { id: accountId, provider: accountProvider } = account;
   const windows = new Set((account.windows ?? []).map((w) => w.name));
-  const prices = await livePriceTable(t);
+  const price = pricer(await livePriceTable(t));
 
   const seenFile = seenPath(statefile);
   const seen = f.full ? new Set<string>() : loadSeen(seenFile);
@@ -221,7 +221,7 @@ export async function importLogs(
           const model = MODEL_OK.test(e.model)
             ? e.model
             : e.model.replace(/[^A-Za-z0-9._:-]/g, '-').replace(/^[^A-Za-z0-9]+/, 'm');
-          let usd = e.usd ?? priceOf(prices, model, e.usage)?.toString();
+          let usd = e.usd ?? price(model, e.usage)?.toString();
           if (usd === undefined) {
             summary.unpricedModels[model] = (summary.unpricedModels[model] ?? 0) + 1;
             usd = '0';
