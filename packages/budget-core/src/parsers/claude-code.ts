@@ -2,12 +2,15 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { TokenUsage } from '../spend.js';
 import { dec } from '../money.js';
-import { readLogInstant } from './log-instant.js';
+import { readLogMillis } from './log-instant.js';
 import { WINDOW_NAMES, type SignalDraft } from './signal-draft.js';
 
 /** One assistant message's usage read from a Claude Code transcript line. */
 export interface ClaudeCodeUsage {
-  timestamp: DateTime;
+  /** When the line was written, in UTC. */
+  readonly timestamp: DateTime;
+  /** The same instant in epoch milliseconds. */
+  epochMs: number;
   model: string;
   usage: TokenUsage;
   sessionId?: string;
@@ -17,6 +20,29 @@ export interface ClaudeCodeUsage {
   costUsd?: string;
   /** ccusage's dedupe key `message.id:requestId`; absent when either is missing (never deduped). */
   dedupeKey?: string;
+}
+
+/**
+ * A {@link ClaudeCodeUsage} whose DateTime is built when it is read: an import needs only the epoch
+ * milliseconds, and building a luxon DateTime for each of a transcript's usage lines (half of them
+ * repeats that are dropped) was a tenth of the parser's cost.
+ */
+class Usage implements ClaudeCodeUsage {
+  declare sessionId?: string;
+  declare requestId?: string;
+  declare messageId?: string;
+  declare costUsd?: string;
+  declare dedupeKey?: string;
+
+  constructor(
+    public epochMs: number,
+    public model: string,
+    public usage: TokenUsage,
+  ) {}
+
+  get timestamp(): DateTime {
+    return DateTime.fromMillis(this.epochMs, { zone: 'utc' });
+  }
 }
 
 /** What one transcript line amounts to. */
@@ -99,6 +125,7 @@ export function plainRow(json: unknown): Row | undefined {
 }
 
 const LIMIT_TEXT = 'Claude AI usage limit reached|';
+
 const LIMIT = /Claude AI usage limit reached\|(\d{9,11})/;
 
 /** ccusage's dedupe key: `message.id:requestId` when both are present, otherwise none. */
@@ -136,10 +163,12 @@ export function parseClaudeCodeLine(line: string): ClaudeCodeLine {
   // includes() first: the regex, run on every line of a transcript, was a twentieth of an import's CPU.
   const limit = text.includes(LIMIT_TEXT) ? LIMIT.exec(text) : null;
   if (!row.message?.usage && !limit) return { kind: 'skip', reason: 'no-usage' };
-  const ts = row.timestamp === undefined ? undefined : readLogInstant(row.timestamp);
-  if (!ts) return { kind: 'malformed', reason: `timestamp ${JSON.stringify(row.timestamp)} is not ISO-8601` };
+  const ms = row.timestamp === undefined ? undefined : readLogMillis(row.timestamp);
+  if (ms === undefined)
+    return { kind: 'malformed', reason: `timestamp ${JSON.stringify(row.timestamp)} is not ISO-8601` };
 
   if (limit?.[1]) {
+    const ts = DateTime.fromMillis(ms, { zone: 'utc' });
     const resetAt = DateTime.fromSeconds(Number(limit[1]), { zone: 'utc' });
     return {
       kind: 'limit',
@@ -165,16 +194,12 @@ export function parseClaudeCodeLine(line: string): ClaudeCodeLine {
     split && (split.ephemeral_5m_input_tokens !== undefined || split.ephemeral_1h_input_tokens !== undefined)
       ? (split.ephemeral_5m_input_tokens ?? 0) + (split.ephemeral_1h_input_tokens ?? 0)
       : (usage.cache_creation_input_tokens ?? 0);
-  const entry: ClaudeCodeUsage = {
-    timestamp: ts,
-    model,
-    usage: {
-      inputTokens: usage.input_tokens,
-      outputTokens: usage.output_tokens,
-      cacheReadTokens: usage.cache_read_input_tokens ?? 0,
-      cacheWriteTokens: cacheWrite,
-    },
-  };
+  const entry = new Usage(ms, model, {
+    inputTokens: usage.input_tokens,
+    outputTokens: usage.output_tokens,
+    cacheReadTokens: usage.cache_read_input_tokens ?? 0,
+    cacheWriteTokens: cacheWrite,
+  });
   if (row.sessionId !== undefined) entry.sessionId = row.sessionId;
   if (row.requestId !== undefined) entry.requestId = row.requestId;
   if (row.message?.id !== undefined) entry.messageId = row.message.id;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { EARLIEST, LATEST } from '../time.js';
-import { readLogInstant } from './log-instant.js';
+import { readLogInstant, readLogMillis } from './log-instant.js';
 
 // The span the system accepts (time.ts EARLIEST..LATEST), a little wider on both sides.
 const FROM = Date.UTC(1999, 0, 1);
@@ -24,9 +24,10 @@ function same(text: string): void {
   expect(got?.toISO() ?? null).toBe(want?.toISO() ?? null);
   expect(got?.zoneName ?? null).toBe(want?.zoneName ?? null);
   if (got && want) expect(got.equals(want)).toBe(true);
+  expect(readLogMillis(text) ?? null).toBe(want?.toMillis() ?? null);
 }
 
-describe('readLogInstant', () => {
+describe('readLogInstant and readLogMillis', () => {
   it('reads a UTC millisecond timestamp as luxon fromISO does, zone included', () => {
     fc.assert(
       fc.property(fc.integer({ min: FROM, max: TO }), (ms) => same(new Date(ms).toISOString())),

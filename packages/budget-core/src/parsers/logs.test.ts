@@ -30,6 +30,8 @@ describe('parseClaudeCodeLine', () => {
       usage: { inputTokens: 10, outputTokens: 200, cacheWriteTokens: 1000, cacheReadTokens: 5000 },
     });
     expect(first.entry.timestamp.toUTC().toISO()).toBe('2026-11-20T23:00:00.000Z');
+    expect(first.entry.epochMs).toBe(Date.parse('2026-11-20T23:00:00.000Z'));
+    expect(first.entry.timestamp.zoneName).toBe('UTC');
   });
 
   it('takes cache writes from the ephemeral 5m + 1h split when present', () => {

@@ -240,7 +240,7 @@ export async function importLogs(
             kind: 'actual',
             // The same text as luxon's toUTC().toISO() for the years the core accepts, at a fraction of
             // the cost per entry.
-            occurredAt: new Date(e.occurredAt.toMillis()).toISOString(),
+            occurredAt: new Date(e.occurredAtMs).toISOString(),
             idempotencyKey: e.key,
           });
           // A batch is sent as soon as it is full, mid-file too, so that one long transcript is never

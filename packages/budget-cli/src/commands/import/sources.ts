@@ -1,5 +1,4 @@
 import { basename } from 'node:path';
-import type { DateTime } from 'luxon';
 import {
   parseClaudeCodeLine,
   parseCodexLine,
@@ -11,7 +10,8 @@ import type { FileLine } from './line-reader.js';
 
 /** A spend entry read from a log, before attribution (host, agent, account) and pricing. */
 export interface EntryDraft {
-  occurredAt: DateTime;
+  /** When the entry happened, in epoch milliseconds. */
+  occurredAtMs: number;
   model: string;
   usage: TokenUsage;
   task: string;
@@ -56,7 +56,7 @@ export const claudeCode: Source = {
         if (r.kind === 'skip') return {};
         const e = r.entry;
         const entry: EntryDraft = {
-          occurredAt: e.timestamp,
+          occurredAtMs: e.epochMs,
           model: e.model,
           usage: e.usage,
           task: e.sessionId ?? name.replace(/\.jsonl$/, ''),
@@ -86,7 +86,7 @@ export const codex: Source = {
         if (r.signals.length) out.signals = r.signals;
         if (r.turn) {
           out.entry = {
-            occurredAt: r.turn.timestamp,
+            occurredAtMs: r.turn.timestamp.toMillis(),
             model: r.turn.model,
             usage: r.turn.usage,
             task: name,
