@@ -126,6 +126,13 @@ export function plainRow(json: unknown): Row | undefined {
 
 const LIMIT_TEXT = 'Claude AI usage limit reached|';
 
+/**
+ * Text on every line {@link parseClaudeCodeLine} reads as usage or a limit: the `usage` key and the
+ * limit message both contain it. A reader may pass over a line without it that is a whole JSON object,
+ * which could only be skipped, or malformed in a field that carries no spend. (JSON may spell a key
+ * with \u escapes, which no transcript writer does for plain letters.)
+ */
+export const CLAUDE_CODE_MARK = 'usage';
 const LIMIT = /Claude AI usage limit reached\|(\d{9,11})/;
 
 /** ccusage's dedupe key: `message.id:requestId` when both are present, otherwise none. */

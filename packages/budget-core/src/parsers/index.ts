@@ -4,7 +4,7 @@ export { parseWhen } from './when.js';
 export type { WhenOptions } from './when.js';
 export { WINDOW_NAMES, windowNameForMinutes } from './signal-draft.js';
 export type { SignalDraft } from './signal-draft.js';
-export { parseClaudeCodeLine, claudeCodeDedupeKey } from './claude-code.js';
+export { parseClaudeCodeLine, claudeCodeDedupeKey, CLAUDE_CODE_MARK } from './claude-code.js';
 export type { ClaudeCodeLine, ClaudeCodeUsage } from './claude-code.js';
 export { parseCodexLine, codexToTokenUsage, CODEX_FALLBACK_MODEL } from './codex.js';
 export type { CodexLineResult, CodexParserState, CodexRawUsage, CodexTurn } from './codex.js';

@@ -17,11 +17,29 @@ const jsonLine = fc
   )
   .map((s) => JSON.stringify({ s }));
 
-async function readAll(path: string, start: number, size: number): Promise<FileLine[]> {
+async function readAll(path: string, start: number, size: number, mark?: string): Promise<FileLine[]> {
   const out: FileLine[] = [];
-  for await (const lines of readLines(path, start, size)) out.push(...lines);
+  for await (const lines of readLines(path, start, size, mark === undefined ? {} : { mark }))
+    out.push(...lines);
   return out;
 }
+
+// Lines for the mark: JSON objects with and without it (also at either end, and long enough to cross
+// the 256 KiB chunk), padded with whitespace, and lines that are not objects, with and without it.
+const MARK = 'usage';
+const markLine = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom('', 'usage', 'usag', 'sage', 'us\\u0061ge'),
+      fc.integer({ min: 0, max: 300_000 }),
+      fc.constantFrom('', ' ', '\r', ' \t'),
+    )
+    .map(
+      ([word, n, pad]) =>
+        `${pad}${JSON.stringify({ [word || 'k']: 'é'.repeat(n % 7 === 0 ? n : n % 50) })}${pad}`,
+    ),
+  fc.constantFrom('', ' ', '{', '}', '{"usage":1', '"usage"}', '[{}]', '{"cut":"ab', 'not json usage', '{}'),
+);
 
 let fileNo = 0;
 
@@ -56,6 +74,29 @@ describe('readLines', () => {
         },
       ),
       { numRuns: 60, seed: 20261202 },
+    );
+  });
+
+  it('passes over the object lines without the mark undecoded, and yields every other line whole', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(markLine, { maxLength: 8 }), fc.nat(), async (lines, pick) => {
+        const bytes = Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8');
+        const path = join(dir, `m${fileNo++}.jsonl`);
+        writeFileSync(path, bytes);
+        const starts = [0];
+        for (const l of lines) starts.push((starts.at(-1) as number) + Buffer.byteLength(l) + 1);
+        const from = pick % (lines.length + 1);
+        const got = await readAll(path, starts[from] as number, bytes.length, MARK);
+        const want = lines.slice(from).map((text, i) => {
+          const at = { offset: starts[from + i] as number, end: starts[from + i + 1] as number };
+          const t = text.trim();
+          const passed = !text.includes(MARK) && t.length >= 2 && t.startsWith('{') && t.endsWith('}');
+          return passed ? { text: '', ...at, unmarked: true } : { text, ...at };
+        });
+        expect(got).toEqual(want);
+        rmSync(path);
+      }),
+      { numRuns: 80, seed: 20261202 },
     );
   });
 

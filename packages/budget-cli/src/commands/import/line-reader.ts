@@ -3,14 +3,41 @@ import { setImmediate } from 'node:timers/promises';
 
 /** One line of a log file and where it sits, in bytes. */
 export interface FileLine {
+  /** The line's text; empty for an {@link FileLine.unmarked} line, which is not decoded. */
   text: string;
   /** Byte offset of the line's first byte. */
   offset: number;
   /** Byte offset just after the line's newline: where the next read resumes. */
   end: number;
+  /** Set when the line lacks the reader's `mark` and is a whole JSON object (see {@link readLines}). */
+  unmarked?: true;
+}
+
+/** How {@link readLines} reads. */
+export interface ReadOptions {
+  /** Called with the number of bytes of each read, for a progress bar. */
+  onBytes?: (n: number) => void;
+  /**
+   * Text every line the caller can use contains. A line without it that reads as a JSON object (`{` to
+   * `}`) is yielded {@link FileLine.unmarked} and not decoded; one that does not is yielded whole, so
+   * the caller can still tell it is malformed.
+   */
+  mark?: string;
 }
 
 const NL = 0x0a;
+const OPEN = 0x7b;
+const CLOSE = 0x7d;
+const isSpace = (b: number | undefined): boolean => b === 0x20 || b === 0x09 || b === 0x0d;
+
+/** Whether `buf[from, to)` starts with `{` and ends with `}`, whitespace aside. */
+function objectShaped(buf: Buffer, from: number, to: number): boolean {
+  let a = from;
+  let b = to - 1;
+  while (a <= b && isSpace(buf[a])) a++;
+  while (b >= a && isSpace(buf[b])) b--;
+  return a < b && buf[a] === OPEN && buf[b] === CLOSE;
+}
 
 function completeJson(text: string): boolean {
   try {
@@ -36,14 +63,20 @@ const CHUNK = 256 * 1024;
  * loop: without it the loop only turned when a batch was awaited, V8's incremental-marking tasks
  * waited with it, and an import's peak RSS rose from ~165 to 206–260 MB. The file is closed when the
  * caller stops early too.
+ *
+ * With a `mark`, the lines without it are found by searching each chunk's bytes for the mark, and are
+ * never decoded: a third of a Claude Code transcript's bytes are prompts and tool output, which cost
+ * as much to decode and parse as the usage lines and can never be one.
  */
 export async function* readLines(
   path: string,
   start: number,
   size: number,
-  onBytes?: (n: number) => void,
+  options: ReadOptions = {},
 ): AsyncGenerator<FileLine[]> {
   if (size <= start) return;
+  const { onBytes, mark } = options;
+  const needle = mark === undefined ? undefined : Buffer.from(mark, 'utf8');
   const fd = openSync(path, 'r');
   try {
     const chunk = Buffer.allocUnsafe(CHUNK);
@@ -59,12 +92,20 @@ export async function* readLines(
       const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
       const lines: FileLine[] = [];
       let from = 0;
+      // Where the mark next occurs at or after `from`; the mark holds no newline, so an occurrence
+      // that starts before a line's newline lies wholly inside that line.
+      let marked = needle ? buf.indexOf(needle) : -1;
       for (let i = buf.indexOf(NL, from); i !== -1; i = buf.indexOf(NL, from)) {
-        lines.push({
-          text: buf.toString('utf8', from, i),
-          offset: carryOffset + from,
-          end: carryOffset + i + 1,
-        });
+        if (needle && marked !== -1 && marked < from) marked = buf.indexOf(needle, from);
+        if (needle && (marked === -1 || marked > i) && objectShaped(buf, from, i)) {
+          lines.push({ text: '', offset: carryOffset + from, end: carryOffset + i + 1, unmarked: true });
+        } else {
+          lines.push({
+            text: buf.toString('utf8', from, i),
+            offset: carryOffset + from,
+            end: carryOffset + i + 1,
+          });
+        }
         from = i + 1;
       }
       carryOffset += from;

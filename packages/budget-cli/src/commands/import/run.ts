@@ -192,7 +192,10 @@ export async function importLogs(
       summary.filesRead += 1;
       const parser = source.open(plan.file, plan.parser);
       let end = plan.start;
-      for await (const batch of readLines(plan.file, plan.start, plan.size, (n) => progress.add(n))) {
+      for await (const batch of readLines(plan.file, plan.start, plan.size, {
+        onBytes: (n) => progress.add(n),
+        ...(source.mark !== undefined ? { mark: source.mark } : {}),
+      })) {
         for (const l of batch) {
           summary.lines += 1;
           end = l.end;

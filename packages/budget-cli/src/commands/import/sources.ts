@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import {
+  CLAUDE_CODE_MARK,
   parseClaudeCodeLine,
   parseCodexLine,
   type CodexParserState,
@@ -40,16 +41,20 @@ export interface FileParser {
 /** An agent whose logs can be imported. */
 export interface Source {
   name: 'claude-code' | 'codex';
+  /** Text every line an entry or a signal can come from contains (the reader's `mark`), if there is one. */
+  mark?: string;
   open(file: string, saved: Record<string, unknown> | undefined): FileParser;
 }
 
 /** Claude Code transcripts; dedupe on ccusage's (message.id, requestId) pair. */
 export const claudeCode: Source = {
   name: 'claude-code',
+  mark: CLAUDE_CODE_MARK,
   open(file) {
     const name = basename(file);
     return {
       line(l) {
+        if (l.unmarked) return {};
         const r = parseClaudeCodeLine(l.text);
         if (r.kind === 'malformed') return { malformed: r.reason };
         if (r.kind === 'limit') return { signals: [r.signal] };
