@@ -17,17 +17,19 @@ import { progressBar } from './progress.js';
 import { destinationOf } from './state-path.js';
 import { emptySummary, type ImportSummary } from './summary.js';
 import type { Source } from './sources.js';
+import { KeySet } from './key-set.js';
 import {
-  appendSeen,
+  appendKeys,
   fingerprint,
-  loadSeen,
+  keysPath,
+  loadKeys,
   loadState,
   saveState,
   seenPath,
   statePath,
   statFacts,
   unchangedSince,
-  writeSeen,
+  writeKeys,
   type FileState,
 } from './state.js';
 
@@ -95,12 +97,15 @@ export async function importLogs(
   const windows = new Set((account.windows ?? []).map((w) => w.name));
   const price = pricer(await livePriceTable(t));
 
+  const keysFile = keysPath(statefile);
   const seenFile = seenPath(statefile);
-  const seen = f.full ? new Set<string>() : loadSeen(seenFile);
-  // Keys an earlier version kept inside the state file move to the dedupe file once; after --full
-  // the file is rewritten from this run's keys. Either way the first save rewrites it whole.
+  const loaded = f.full ? { keys: new KeySet(), fromText: false } : loadKeys(keysFile, seenFile);
+  const seen = loaded.keys;
+  // Keys an earlier version kept inside the state file or in the `.seen` text file move to the keys
+  // file once; after --full the file is rewritten from this run's keys. Either way the first save
+  // rewrites it whole.
   for (const k of state.seen ?? []) seen.add(k);
-  let rewriteSeen = f.full || (state.seen?.length ?? 0) > 0;
+  let rewriteSeen = f.full || loaded.fromText || (state.seen?.length ?? 0) > 0;
   delete state.seen;
   let unsaved: string[] = [];
 
@@ -145,7 +150,7 @@ export async function importLogs(
     const records = pending;
     const keys = unsaved;
     const files = pendingFiles;
-    const allKeys = rewriteSeen ? [...seen] : undefined;
+    const allKeys = rewriteSeen ? seen.bytes() : undefined;
     pending = [];
     unsaved = [];
     pendingFiles = [];
@@ -165,8 +170,8 @@ export async function importLogs(
         // never skips. Keys are saved first: a key saved without its file's offset makes a re-read
         // skip an entry the ledger already holds, which is right; the other order could re-send one
         // under another task.
-        if (allKeys) writeSeen(seenFile, allKeys);
-        else appendSeen(seenFile, keys);
+        if (allKeys) writeKeys(keysFile, allKeys, seenFile);
+        else appendKeys(keysFile, keys);
         for (const [file, fs] of files) state.files[file] = fs;
         // The offsets may lag the keys by a moment: a re-read after a crash skips the entries whose
         // keys were saved and re-sends the others under their same idempotency keys, which the
@@ -213,11 +218,10 @@ export async function importLogs(
           const e = out.entry;
           if (!e) continue;
           if (e.dedupeKey !== undefined) {
-            if (seen.has(e.dedupeKey)) {
+            if (!seen.add(e.dedupeKey)) {
               summary.deduplicated += 1;
               continue;
             }
-            seen.add(e.dedupeKey);
             unsaved.push(e.dedupeKey);
           }
           summary.entries += 1;

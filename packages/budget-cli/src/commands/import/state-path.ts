@@ -49,7 +49,12 @@ export function unchangedSince(held: StatFacts | undefined, st: Stats): boolean 
   );
 }
 
-/** The append-only file of dedupe keys beside a state file. */
+/** The append-only file of dedupe-key fingerprints beside a state file (see key-set.ts). */
+export function keysPath(statefile: string): string {
+  return statefile.replace(/\.json$/, '') + '.keys';
+}
+
+/** Where versions before the `.keys` file kept the dedupe keys as text, one per line; read once to move them. */
 export function seenPath(statefile: string): string {
   return statefile.replace(/\.json$/, '') + '.seen';
 }

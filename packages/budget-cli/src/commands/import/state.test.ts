@@ -1,18 +1,30 @@
-import { appendFileSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { KeySet } from './key-set.js';
 import {
-  appendSeen,
+  appendKeys,
   fingerprint,
-  loadSeen,
+  keysPath,
+  loadKeys,
   loadState,
   saveState,
   seenPath,
   statFacts,
   unchangedSince,
-  writeSeen,
+  writeKeys,
   type FileState,
 } from './state.js';
 
@@ -54,33 +66,70 @@ describe('unchangedSince', () => {
 });
 
 describe('the dedupe file', () => {
+  const key = fc.stringMatching(/^msg_[0-9a-f]{1,8}:req_[0-9a-f]{1,8}$/);
+  const has = (keys: KeySet, all: string[]): boolean[] => all.map((k) => keys.has(k));
+
   it('gives back every key appended or written, once each, whatever the batches', () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.array(fc.stringMatching(/^msg_[0-9a-f]{1,8}:req_[0-9a-f]{1,8}$/), { maxLength: 20 }), {
-          maxLength: 8,
-        }),
-        (batches) => {
-          const path = join(dir, `seen-${Math.random().toString(36).slice(2)}.seen`);
-          for (const b of batches) appendSeen(path, b);
-          expect(loadSeen(path)).toEqual(new Set(batches.flat()));
-          writeSeen(path, ['only']);
-          expect(loadSeen(path)).toEqual(new Set(['only']));
-        },
-      ),
+      fc.property(fc.array(fc.array(key, { maxLength: 20 }), { maxLength: 8 }), key, (batches, other) => {
+        const path = join(dir, `k-${Math.random().toString(36).slice(2)}.keys`);
+        const none = join(dir, 'none.seen');
+        for (const b of batches) appendKeys(path, b);
+        const { keys, fromText } = loadKeys(path, none);
+        const all = batches.flat();
+        expect(fromText).toBe(false);
+        expect(keys.size).toBe(new Set(all).size);
+        expect(has(keys, all).every(Boolean)).toBe(true);
+        expect(keys.has(other)).toBe(all.includes(other));
+        writeKeys(path, KeySet.fromBytes(KeySet.bytesOf(['only'])).bytes(), none);
+        const after = loadKeys(path, none).keys;
+        expect([after.size, after.has('only')]).toEqual([1, true]);
+      }),
       { numRuns: 50 },
     );
   });
 
-  it('reads a missing file as empty and ignores a partial last line', () => {
-    expect(loadSeen(join(dir, 'none.seen')).size).toBe(0);
-    const path = join(dir, 'partial.seen');
-    writeFileSync(path, 'msg_1:req_1\nmsg_2:re');
-    expect(loadSeen(path).has('msg_1:req_1')).toBe(true);
-    expect(loadSeen(path).has('msg_2:req_2')).toBe(false);
+  it('reads a missing file as empty, and cuts a partial last record so that appends stay whole', () => {
+    expect(loadKeys(join(dir, 'none.keys'), join(dir, 'none.seen')).keys.size).toBe(0);
+    const path = join(dir, 'partial.keys');
+    appendKeys(path, ['msg_1:req_1']);
+    appendFileSync(path, KeySet.bytesOf(['msg_2:req_2']).subarray(0, 9));
+    const first = loadKeys(path, join(dir, 'none.seen')).keys;
+    expect([first.has('msg_1:req_1'), first.has('msg_2:req_2')]).toEqual([true, false]);
+    expect(statSync(path).size).toBe(16);
+    appendKeys(path, ['msg_3:req_3']);
+    const again = loadKeys(path, join(dir, 'none.seen')).keys;
+    expect(['msg_1:req_1', 'msg_2:req_2', 'msg_3:req_3'].map((k) => again.has(k))).toEqual([
+      true,
+      false,
+      true,
+    ]);
+  });
+
+  it("reads an older version's text file until the keys are written, then removes it", () => {
+    const state = join(dir, 'moved', 'claude-code-0123.json');
+    const keysFile = keysPath(state);
+    const seenFile = seenPath(state);
+    rmSync(join(dir, 'moved'), { recursive: true, force: true });
+    mkdirSync(join(dir, 'moved'), { recursive: true });
+    writeFileSync(seenFile, 'msg_1:req_1\nmsg_2:req_2\nmsg_3:re');
+    const loaded = loadKeys(keysFile, seenFile);
+    expect(loaded.fromText).toBe(true);
+    expect(['msg_1:req_1', 'msg_2:req_2', 'msg_3:req_3'].map((k) => loaded.keys.has(k))).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    writeKeys(keysFile, loaded.keys.bytes(), seenFile);
+    expect(existsSync(seenFile)).toBe(false);
+    // Three records: the partial last line is kept as a key, which no entry has.
+    expect(readFileSync(keysFile).length).toBe(48);
+    const next = loadKeys(keysFile, seenFile);
+    expect([next.fromText, next.keys.has('msg_2:req_2')]).toEqual([false, true]);
   });
 
   it('lives beside the state file', () => {
+    expect(keysPath('/s/import-state/claude-code-0123.json')).toBe('/s/import-state/claude-code-0123.keys');
     expect(seenPath('/s/import-state/claude-code-0123.json')).toBe('/s/import-state/claude-code-0123.seen');
   });
 });

@@ -7,12 +7,15 @@ import {
   readFileSync,
   readSync,
   renameSync,
+  rmSync,
+  truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { FINGERPRINT_BYTES as KEY_BYTES, KeySet } from './key-set.js';
 
-export { seenPath, statePath, statFacts, unchangedSince } from './state-path.js';
+export { keysPath, seenPath, statePath, statFacts, unchangedSince } from './state-path.js';
 
 const fileStateSchema = z.object({
   offset: z.number().int().nonnegative(),
@@ -30,7 +33,7 @@ const importStateSchema = z.object({
   files: z.record(z.string(), fileStateSchema),
   /**
    * Dedupe keys written by earlier versions, which kept them here and rewrote them all on every save;
-   * they now live in the append-only file beside the state ({@link seenPath}) and are moved there once.
+   * they now live in the append-only file beside the state ({@link keysPath}) and are moved there once.
    */
   seen: z.array(z.string()).optional(),
 });
@@ -42,11 +45,11 @@ export type FileState = z.infer<typeof fileStateSchema>;
 
 // The fingerprint covers the first bytes of a file: a rewritten or replaced file differs there even
 // when it has grown past the remembered offset.
-const FINGERPRINT_BYTES = 4096;
+const FILE_HEAD_BYTES = 4096;
 
 /** A hash of the first min(upTo, 4096) bytes of a file, to notice a file rewritten under the same name. */
 export function fingerprint(path: string, upTo: number): string {
-  const n = Math.min(upTo, FINGERPRINT_BYTES);
+  const n = Math.min(upTo, FILE_HEAD_BYTES);
   const buf = Buffer.alloc(n);
   const fd = openSync(path, 'r');
   try {
@@ -66,40 +69,62 @@ export function loadState(path: string): ImportState {
   }
 }
 
+/** The dedupe keys already in the ledger, and whether they came from an older version's text file. */
+export interface LoadedKeys {
+  keys: KeySet;
+  /** True when they were read from the `.seen` text file: the first save writes them to `.keys`. */
+  fromText: boolean;
+}
+
 /**
- * The dedupe keys of every entry already in the ledger (one per line). A crash while appending can
- * leave a partial last line; it never equals a real key, so it is harmless.
+ * The dedupe keys of every entry already in the ledger: the `.keys` file of fingerprints, else the
+ * `.seen` text file an older version kept (one key per line), else none. A crash while appending can
+ * leave a partial last record; it is cut off here, so that the next append starts on a record's
+ * boundary (and a partial last line of a text file never equals a real key).
  */
-export function loadSeen(path: string): Set<string> {
+export function loadKeys(keysFile: string, seenFile: string): LoadedKeys {
+  let bytes: Buffer | undefined;
+  try {
+    bytes = readFileSync(keysFile);
+  } catch {
+    bytes = undefined;
+  }
+  if (bytes !== undefined) {
+    const whole = bytes.length - (bytes.length % KEY_BYTES);
+    if (whole !== bytes.length) truncateSync(keysFile, whole);
+    return { keys: KeySet.fromBytes(bytes.subarray(0, whole)), fromText: false };
+  }
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileSync(seenFile, 'utf8');
   } catch {
-    return new Set();
+    return { keys: new KeySet(), fromText: false };
   }
-  const seen = new Set<string>();
-  for (const key of text.split('\n')) if (key !== '') seen.add(key);
-  return seen;
+  const keys = new KeySet();
+  for (const key of text.split('\n')) if (key !== '') keys.add(key);
+  return { keys, fromText: true };
 }
 
 /**
  * Adds keys whose entries the ledger now holds. Appending costs what was added, where rewriting the
  * whole set on every batch (as the state file once did) grew with the square of the history.
  */
-export function appendSeen(path: string, keys: string[]): void {
+export function appendKeys(path: string, keys: readonly string[]): void {
   if (keys.length === 0) return;
   mkdirSync(dirname(path), { recursive: true });
-  appendFileSync(path, `${keys.join('\n')}\n`);
+  appendFileSync(path, KeySet.bytesOf(keys));
 }
 
-/** Replaces the dedupe file with `keys` atomically (after --full, or to move keys out of the state). */
-export function writeSeen(path: string, keys: Iterable<string>): void {
+/**
+ * Replaces the keys file with `bytes` ({@link KeySet.bytes}) atomically — after --full, or to move
+ * keys out of an older version's files — then removes the `.seen` text file, whose keys it now holds.
+ */
+export function writeKeys(path: string, bytes: Uint8Array, seenFile: string): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  let text = '';
-  for (const k of keys) text += `${k}\n`;
-  writeFileSync(tmp, text);
+  writeFileSync(tmp, bytes);
   renameSync(tmp, path);
+  rmSync(seenFile, { force: true });
 }
 
 /** Writes the state atomically (write then rename), so a crash never leaves half a file. */
