@@ -14,6 +14,10 @@ const CCUSAGE_VERSION = '20.0.24';
 const BIG_MB = QUICK ? 20 : 500;
 const SMALL_MB = QUICK ? 5 : 125;
 const REPEATS = QUICK ? 1 : 3;
+// First imports per mode, each into a fresh destination: a first import against the service moves by
+// ±15 % between runs on this shared 2-core machine (PostgreSQL's CPU alone by up to a fifth), so the
+// table reports the median, as it does for ccusage.
+const FIRST_RUNS = QUICK ? 1 : 3;
 const CLI = join(ROOT, 'packages', 'budget-cli', 'dist', 'bin.cjs');
 const log = (...a) => console.error('[import]', ...a);
 // The account every import writes to, created the same way in both modes, and the import itself.
@@ -260,20 +264,26 @@ const logRun = (mode, what, r) =>
   );
 
 // Each import of one kind runs between two ccusage runs, the modes one after the other.
-for (const [mode, imp] of Object.entries(modes)) {
-  await imp.fresh();
-  await ccRun();
-  const first = await imp.run(big.dir);
-  logRun(mode, 'first', first);
-  out[mode].first = { ...first, summary: JSON.parse(first.stdout) };
+for (const mode of Object.keys(modes)) out[mode].firsts = [];
+for (let i = 0; i < FIRST_RUNS; i++) {
+  for (const [mode, imp] of Object.entries(modes)) {
+    await imp.fresh();
+    await ccRun();
+    const first = await imp.run(big.dir);
+    logRun(mode, 'first', first);
+    out[mode].firsts.push({ ...first, summary: JSON.parse(first.stdout) });
+  }
+}
+// The run of median time stands for the mode (its CPU and memory are reported with it).
+for (const mode of Object.keys(modes)) {
+  const bySeconds = [...out[mode].firsts].sort((a, b) => a.seconds - b.seconds);
+  out[mode].first = bySeconds[(bySeconds.length - 1) >> 1];
 }
 out.service.ledgerRows = await service.ledgerRows();
-// Both modes read the same files: they must have written the same entries, and the service's ledger
-// must hold what its import said it inserted.
-if (out.service.first.summary.inserted !== out.local.first.summary.inserted)
-  throw new Error(
-    `the modes inserted ${out.service.first.summary.inserted} and ${out.local.first.summary.inserted} rows`,
-  );
+// Both modes read the same files: every first import must have written the same entries, and the
+// service's ledger must hold what its (last) import said it inserted.
+const inserted = new Set(Object.values(out).flatMap((m) => m.firsts.map((f) => f.summary.inserted)));
+if (inserted.size !== 1) throw new Error(`the first imports inserted ${[...inserted].join(', ')} rows`);
 if (out.service.ledgerRows !== out.service.first.summary.inserted)
   throw new Error(
     `the service's ledger holds ${out.service.ledgerRows} rows, its import inserted ${out.service.first.summary.inserted}`,
@@ -325,6 +335,7 @@ function modeResult(m) {
   return {
     first: {
       seconds: m.first.seconds,
+      runs: m.firsts.map((f) => f.seconds),
       ...cpu(m.first),
       peakMb: m.first.peakMb,
       inserted: m.first.summary.inserted,
