@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ensureBuilt, FIXTURES, mosaic } from '../test-support/cli-process.js';
+import { ensureBuilt, FIXTURES, mosaic, subscriptionArgs } from '../test-support/cli-process.js';
 
 // Test 6 (CLI half): hostile flag values and corrupted import files. The CLI answers with a clear
 // message and an exit status, never a stack trace or a crash, and imports what is readable.
@@ -64,19 +64,7 @@ describe('the CLI under hostile input (spawned, local mode)', () => {
   }, 600_000);
 
   it('imports around truncated lines, wrong types, a 10 MB line and invalid UTF-8 without crashing', async () => {
-    const set = await local([
-      'set',
-      '--account',
-      'max-a',
-      '--provider',
-      'anthropic',
-      '--kind',
-      'subscription',
-      '--models',
-      'claude-sonnet-4-5',
-      '--timezone',
-      'UTC',
-    ]);
+    const set = await local([...subscriptionArgs('max-a', ['claude-sonnet-4-5']), '--timezone', 'UTC']);
     expect(set.code, set.stderr).toBe(0);
     const logs = join(tmp, 'claude');
     cpSync(join(FIXTURES, 'claude-code'), logs, { recursive: true });

@@ -150,6 +150,21 @@ export function serveJson(dataDir: string, env: NodeJS.ProcessEnv): Promise<Serv
   });
 }
 
+/** `set` arguments for an Anthropic subscription account, as the import tests create the one they import into. */
+export function subscriptionArgs(account: string, models: string[]): string[] {
+  return [
+    'set',
+    '--account',
+    account,
+    '--provider',
+    'anthropic',
+    '--kind',
+    'subscription',
+    '--models',
+    models.join(','),
+  ];
+}
+
 /** Writes `mb` MB of seeded Claude Code transcripts in the real format into `out` (bench/gen-transcripts.mjs). */
 export function generateTranscripts(out: string, mb: number, seed: number): void {
   execFileSync(process.execPath, [

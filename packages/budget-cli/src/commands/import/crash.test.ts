@@ -11,6 +11,7 @@ import {
   mosaic,
   onFirstRecordedBatch,
   serve,
+  subscriptionArgs,
   type Served,
 } from '../../test-support/cli-process.js';
 
@@ -27,17 +28,7 @@ function envFor(name: string): NodeJS.ProcessEnv {
   return { HOME: tmp, MOSAIC_BUDGET_STATE_DIR: join(tmp, `${name}-state`), MOSAIC_BUDGET_HOST: 'h' };
 }
 
-const setArgs = [
-  'set',
-  '--account',
-  'max-a',
-  '--provider',
-  'anthropic',
-  '--kind',
-  'subscription',
-  '--models',
-  'claude-opus-4,claude-sonnet-4,claude-haiku-4',
-];
+const setArgs = subscriptionArgs('max-a', ['claude-opus-4', 'claude-sonnet-4', 'claude-haiku-4']);
 const importArgs = ['--json', 'import', 'claude-code', '--account', 'max-a', '--path', logs];
 const reportArgs = ['--json', 'report', '--group-by', 'day,model', '--timezone', 'UTC'];
 

@@ -11,7 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, FIXTURES, mosaic } from '../../test-support/cli-process.js';
+import { ensureBuilt, FIXTURES, mosaic, subscriptionArgs } from '../../test-support/cli-process.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mosaic-import-keys-'));
 const logs = join(tmp, 'claude');
@@ -52,17 +52,7 @@ function fixtureKeys(): string[] {
 beforeAll(async () => {
   await ensureBuilt();
   cpSync(join(FIXTURES, 'claude-code'), logs, { recursive: true });
-  const set = await local([
-    'set',
-    '--account',
-    'max-a',
-    '--provider',
-    'anthropic',
-    '--kind',
-    'subscription',
-    '--models',
-    'claude-sonnet-4-5',
-  ]);
+  const set = await local(subscriptionArgs('max-a', ['claude-sonnet-4-5']));
   expect(set.code, set.stderr).toBe(0);
 }, 300_000);
 
