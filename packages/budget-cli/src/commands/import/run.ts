@@ -1,5 +1,6 @@
 import { statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { z } from 'zod';
 import { idSchema, labelSchema, type SignalDraft } from '@mosaic/budget-core';
 import type { CommandContext } from '../../context.js';
@@ -73,6 +74,13 @@ export async function importLogs(
   raw: Record<string, unknown>,
 ): Promise<ImportSummary> {
   const f = parseFlags(flagsSchema, raw);
+  // An import streams: what it holds at any moment is a batch or two and the dedupe keys (~15 MB live
+  // after 500 MB of transcripts), while it allocates gigabytes of short-lived lines. V8 sized the old
+  // space after each full collection from that allocation rate, and the peak RSS grew with the input
+  // (~150 MB for 500 MB against ~117 for 125 MB); growing the heap by 20 % of what a collection left
+  // keeps it at ~117-121 MB for both, at the same CPU (docs/benchmarks.md, suite 7). The factor is read
+  // at each collection, so it applies from the next one on; every other command keeps V8's default.
+  setFlagsFromString('--heap-growing-percent=20');
   const paths = (f.path ?? []).map((p) => resolve(p));
   const dirs = source.name === 'claude-code' ? claudeCodeDirs(paths, ctx.env) : codexDirs(paths, ctx.env);
   if (paths.length && dirs.length === 0) throw new UsageError(`no such folder: ${paths.join(', ')}`);
