@@ -74,13 +74,6 @@ export async function importLogs(
   raw: Record<string, unknown>,
 ): Promise<ImportSummary> {
   const f = parseFlags(flagsSchema, raw);
-  // An import streams: what it holds at any moment is a batch or two and the dedupe keys (~15 MB live
-  // after 500 MB of transcripts), while it allocates gigabytes of short-lived lines. V8 sized the old
-  // space after each full collection from that allocation rate, and the peak RSS grew with the input
-  // (~150 MB for 500 MB against ~117 for 125 MB); growing the heap by 20 % of what a collection left
-  // keeps it at ~117-121 MB for both, at the same CPU (docs/benchmarks.md, suite 7). The factor is read
-  // at each collection, so it applies from the next one on; every other command keeps V8's default.
-  setFlagsFromString('--heap-growing-percent=20');
   const paths = (f.path ?? []).map((p) => resolve(p));
   const dirs = source.name === 'claude-code' ? claudeCodeDirs(paths, ctx.env) : codexDirs(paths, ctx.env);
   if (paths.length && dirs.length === 0) throw new UsageError(`no such folder: ${paths.join(', ')}`);
@@ -97,6 +90,17 @@ export async function importLogs(
   if (changed.length === 0) return summary;
 
   const t: Transport = await ctx.transport();
+  if (t.mode === 'remote') {
+    // An import against a service streams: what it holds at any moment is a batch or two and the
+    // dedupe keys (~15 MB live after 500 MB of transcripts), while it allocates gigabytes of
+    // short-lived lines. V8 sized the old space after each full collection from that allocation rate,
+    // and the peak RSS grew with the input (~150 MB for 500 MB against ~117 for 125 MB); growing the
+    // heap by 20 % of what a collection left keeps it at ~117-121 MB for both, at the same CPU
+    // (docs/benchmarks.md, suite 7). The factor is read at each collection, so it applies from the
+    // next one on. Not in local mode: the service and PGlite's objects live in this heap there, and
+    // collecting them that often cost a first import 5 s more CPU.
+    setFlagsFromString('--heap-growing-percent=20');
+  }
   const { accounts } = await call<{ accounts: AccountWire[] }>(t, 'GET', '/v1/accounts');
   const account = accounts.find((a) => a.id === f.account);
   if (!account)
