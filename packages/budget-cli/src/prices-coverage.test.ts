@@ -2,9 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DEFAULT_PRICES } from '@mosaic/budget-core';
+import { DEFAULT_PRICES, priceOf } from '@mosaic/budget-core';
 import { STARTER_POLICY } from './commands/policy/starter.js';
-import { priceOf } from './pricing.js';
 import { FIXTURES, ROOT } from './test-support/cli-process.js';
 
 const ONE_TOKEN = { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 };

@@ -69,7 +69,15 @@ export type {
 } from './decision.js';
 export type { WindowState, PeriodTotals, AccountSnapshot, Snapshot } from './snapshot.js';
 export { PRICES_DATA } from './prices-data.js';
-export { DEFAULT_PRICES, DEFAULT_TOKEN_MIX, priceTable, priceUsage, estimateUsd } from './prices.js';
+export {
+  DEFAULT_PRICES,
+  DEFAULT_TOKEN_MIX,
+  priceTable,
+  priceUsage,
+  priceOf,
+  modelPricer,
+  estimateUsd,
+} from './prices.js';
 export type { PriceTable } from './prices.js';
 export { currentWindow, addPeriods } from './window-schedule.js';
 export type { HeldWindow, EffectiveWindow } from './window-schedule.js';

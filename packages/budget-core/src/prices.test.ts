@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DEFAULT_PRICES, DEFAULT_TOKEN_MIX, estimateUsd, priceTable, priceUsage } from './prices.js';
+import { dec } from './money.js';
+import {
+  DEFAULT_PRICES,
+  DEFAULT_TOKEN_MIX,
+  estimateUsd,
+  modelPricer,
+  priceOf,
+  priceTable,
+  priceUsage,
+  type PriceTable,
+} from './prices.js';
 import { defaultPolicy, policySchema } from './policy.js';
 import { PRICES_DATA } from './prices-data.js';
 
@@ -64,6 +74,57 @@ describe('prices', () => {
         },
       ),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe('modelPricer', () => {
+  // The shipped table plus overrides with many decimal places, a dated entry that shadows its undated
+  // name, and an entry only under a dated name.
+  const table: PriceTable = {
+    ...DEFAULT_PRICES,
+    'custom-model': {
+      input: dec('1.234567'),
+      output: dec('98.7654321'),
+      cacheRead: dec('0.0001'),
+      cacheWrite: dec('3'),
+    },
+    'claude-sonnet-4-20250514': {
+      input: dec('2.5'),
+      output: dec('12'),
+      cacheRead: dec('0.25'),
+      cacheWrite: dec('3.1'),
+    },
+    'only-dated-20250101': {
+      input: dec('7'),
+      output: dec('0.07'),
+      cacheRead: dec('0'),
+      cacheWrite: dec('0.7'),
+    },
+  };
+  const model = fc.oneof(
+    fc.constantFrom(...Object.keys(table)),
+    fc.constantFrom(...Object.keys(table)).map((m) => `${m}-20251231`),
+    fc.constantFrom('only-dated', 'unknown-model', 'claude-sonnet-4-20250514-20250514', ''),
+  );
+  const count = fc.oneof(fc.nat(1000), fc.integer({ min: 0, max: 1e12 }));
+  const usage = fc.record({
+    inputTokens: count,
+    outputTokens: count,
+    cacheReadTokens: count,
+    cacheWriteTokens: count,
+  });
+
+  it('prices as priceUsage on the exact name, else on the name without its date, also once cached', () => {
+    const price = modelPricer(table);
+    fc.assert(
+      fc.property(model, usage, (m, u) => {
+        const want = (priceUsage(table, m, u) ?? priceUsage(table, m.replace(/-\d{8}$/, ''), u))?.toString();
+        expect(price(m, u)?.toString()).toBe(want);
+        expect(price(m, u)?.toString()).toBe(want);
+        expect(priceOf(table, m, u)?.toString()).toBe(want);
+      }),
+      { numRuns: 2000 },
     );
   });
 });

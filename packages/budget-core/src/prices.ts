@@ -41,6 +41,48 @@ export function priceUsage(table: PriceTable, model: string, usage: TokenUsage):
     .div(PER_MILLION);
 }
 
+/** A model name without a dated snapshot's suffix (`claude-sonnet-4-5-20250929` → `claude-sonnet-4-5`). */
+const undated = (model: string): string => model.replace(/-\d{8}$/, '');
+
+/**
+ * USD of usages as logs name their models: a dated snapshot the table has no exact entry for is
+ * priced as its undated name; undefined when neither is known. Each model's entry is looked up once
+ * and its prices divided per token once, for callers that price many usages (an import prices every
+ * entry of a transcript). The result is {@link priceUsage}'s decimal: dividing by a power of ten only
+ * moves the point, and the products stay far inside the 40 significant digits money is computed with.
+ */
+export function modelPricer(table: PriceTable): (model: string, usage: TokenUsage) => Decimal | undefined {
+  const perToken = new Map<string, ModelPrice | null>();
+  const lookUp = (model: string): ModelPrice | null => {
+    const name = Object.hasOwn(table, model) ? model : undated(model);
+    const p = Object.hasOwn(table, name) ? table[name] : undefined;
+    return p
+      ? {
+          input: p.input.div(PER_MILLION),
+          output: p.output.div(PER_MILLION),
+          cacheRead: p.cacheRead.div(PER_MILLION),
+          cacheWrite: p.cacheWrite.div(PER_MILLION),
+        }
+      : null;
+  };
+  return (model, usage) => {
+    let p = perToken.get(model);
+    if (p === undefined) perToken.set(model, (p = lookUp(model)));
+    return p
+      ? p.input
+          .times(usage.inputTokens)
+          .plus(p.output.times(usage.outputTokens))
+          .plus(p.cacheRead.times(usage.cacheReadTokens))
+          .plus(p.cacheWrite.times(usage.cacheWriteTokens))
+      : undefined;
+  };
+}
+
+/** {@link modelPricer} for one usage. */
+export function priceOf(table: PriceTable, model: string, usage: TokenUsage): Decimal | undefined {
+  return modelPricer(table)(model, usage);
+}
+
 /**
  * How an estimate given as one token count splits into the four kinds. Agentic coding sessions
  * re-send a long, cached context every turn, so most tokens are cache reads (0.55); fresh input is

@@ -2,14 +2,14 @@ import { statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { z } from 'zod';
-import { idSchema, labelSchema, type SignalDraft } from '@mosaic/budget-core';
+import { idSchema, labelSchema, modelPricer, type SignalDraft } from '@mosaic/budget-core';
 import type { CommandContext } from '../../context.js';
 import { UsageError } from '../../errors.js';
 import { parseFlags } from '../../flags.js';
 import { call } from '../../transport/call.js';
 import { resolveConnection } from '../../transport/resolve.js';
 import type { Transport } from '../../transport/transport.js';
-import { livePriceTable, pricer } from '../../pricing.js';
+import { livePriceTable } from '../../pricing.js';
 import { claudeCodeDirs, codexDirs, findJsonl } from './files.js';
 import { firstTimestamp } from './first-timestamp.js';
 import { readLines } from './line-reader.js';
@@ -107,7 +107,7 @@ export async function importLogs(
     throw new UsageError(`there is no account "${f.account}"`, 'create it first with `mosaic budget set`');
   const { id: accountId, provider: accountProvider } = account;
   const windows = new Set((account.windows ?? []).map((w) => w.name));
-  const price = pricer(await livePriceTable(t));
+  const price = modelPricer(await livePriceTable(t));
 
   const keysFile = keysPath(statefile);
   const seenFile = seenPath(statefile);

@@ -4,6 +4,7 @@ import { DateTime } from 'luxon';
 import {
   idSchema,
   labelSchema,
+  priceOf,
   modelSchema,
   timezoneSchema,
   tokenCountSchema,
@@ -14,7 +15,7 @@ import type { Runner } from '../../action.js';
 import { UsageError } from '../../errors.js';
 import { parseFlags } from '../../flags.js';
 import { call } from '../../transport/call.js';
-import { livePriceTable, priceOf } from '../../pricing.js';
+import { livePriceTable } from '../../pricing.js';
 import { localZone, whenFlag } from '../../when.js';
 
 const tokens = z.coerce.number().pipe(tokenCountSchema);
