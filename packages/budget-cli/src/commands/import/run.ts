@@ -216,6 +216,8 @@ export async function importLogs(
         for (const l of batch) {
           summary.lines += 1;
           end = l.end;
+          // A line without the source's mark can give it nothing (line-reader.ts): counted, not parsed.
+          if (l.unmarked) continue;
           const out = parser.line(l);
           if (out.malformed) {
             summary.malformed += 1;

@@ -41,7 +41,10 @@ export interface FileParser {
 /** An agent whose logs can be imported. */
 export interface Source {
   name: 'claude-code' | 'codex';
-  /** Text every line an entry or a signal can come from contains (the reader's `mark`), if there is one. */
+  /**
+   * Text every line an entry or a signal can come from contains (the reader's `mark`), if there is
+   * one: the import never hands this source a line without it that is a whole JSON object.
+   */
   mark?: string;
   open(file: string, saved: Record<string, unknown> | undefined): FileParser;
 }
@@ -54,7 +57,6 @@ export const claudeCode: Source = {
     const name = basename(file);
     return {
       line(l) {
-        if (l.unmarked) return {};
         const r = parseClaudeCodeLine(l.text);
         if (r.kind === 'malformed') return { malformed: r.reason };
         if (r.kind === 'limit') return { signals: [r.signal] };
