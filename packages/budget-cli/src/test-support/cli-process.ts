@@ -150,6 +150,19 @@ export function serveJson(dataDir: string, env: NodeJS.ProcessEnv): Promise<Serv
   });
 }
 
+/** The environment an import test's run `name` gets: a private HOME under `tmp` and its own state dir. */
+export function importEnv(tmp: string, name: string): NodeJS.ProcessEnv {
+  return { HOME: tmp, MOSAIC_BUDGET_STATE_DIR: join(tmp, `${name}-state`), MOSAIC_BUDGET_HOST: 'h' };
+}
+
+/** `import claude-code` of the transcripts under `logs` into account max-a, answering JSON. */
+export function importArgs(logs: string): string[] {
+  return ['--json', 'import', 'claude-code', '--account', 'max-a', '--path', logs];
+}
+
+/** A report per day and model in UTC, as JSON: what the import tests compare ledgers by. */
+export const REPORT_ARGS = ['--json', 'report', '--group-by', 'day,model', '--timezone', 'UTC'];
+
 /** `set` arguments for an Anthropic subscription account, as the import tests create the one they import into. */
 export function subscriptionArgs(account: string, models: string[]): string[] {
   return [

@@ -8,8 +8,11 @@ import {
   ROOT,
   ensureBuilt,
   generateTranscripts,
+  importArgs,
+  importEnv,
   mosaic,
   onFirstRecordedBatch,
+  REPORT_ARGS,
   serve,
   subscriptionArgs,
   type Served,
@@ -24,18 +27,15 @@ const TIMEOUT_MS = 600_000;
 const tmp = mkdtempSync(join(tmpdir(), 'mosaic-import-crash-'));
 const logs = join(tmp, 'logs');
 
-function envFor(name: string): NodeJS.ProcessEnv {
-  return { HOME: tmp, MOSAIC_BUDGET_STATE_DIR: join(tmp, `${name}-state`), MOSAIC_BUDGET_HOST: 'h' };
-}
+const envFor = (name: string): NodeJS.ProcessEnv => importEnv(tmp, name);
 
 const setArgs = subscriptionArgs('max-a', ['claude-opus-4', 'claude-sonnet-4', 'claude-haiku-4']);
-const importArgs = ['--json', 'import', 'claude-code', '--account', 'max-a', '--path', logs];
-const reportArgs = ['--json', 'report', '--group-by', 'day,model', '--timezone', 'UTC'];
+const importLogs = importArgs(logs);
 
 /** Starts an import and SIGKILLs it as soon as its first batch is recorded. */
 function importKilledAfterFirstCommit(target: string[], env: NodeJS.ProcessEnv): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'budget', ...target, ...importArgs], {
+    const child = spawn(process.execPath, [BIN, 'budget', ...target, ...importLogs], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, NO_COLOR: '1', ...env },
       stdio: 'ignore',
@@ -91,20 +91,20 @@ describe.each(modes)('an import killed mid-way, $name', ({ key, open }) => {
       const crashed = await open(`${key}-crashed`);
       try {
         expect((await mosaic([...clean.target, ...setArgs], envFor(`${key}-clean`))).code).toBe(0);
-        const whole = await mosaic([...clean.target, ...importArgs], envFor(`${key}-clean`));
+        const whole = await mosaic([...clean.target, ...importLogs], envFor(`${key}-clean`));
         expect(whole.code).toBe(0);
         const entries = (JSON.parse(whole.stdout) as { entries: number }).entries;
 
         expect((await mosaic([...crashed.target, ...setArgs], envFor(`${key}-crashed`))).code).toBe(0);
         expect(await importKilledAfterFirstCommit(crashed.target, envFor(`${key}-crashed`))).toBe(true);
-        const resumed = await mosaic([...crashed.target, ...importArgs], envFor(`${key}-crashed`));
+        const resumed = await mosaic([...crashed.target, ...importLogs], envFor(`${key}-crashed`));
         expect(resumed.code).toBe(0);
         const r = JSON.parse(resumed.stdout) as { inserted: number; entries: number };
         // The resumed run wrote what the killed one had not, and nothing it had.
         expect(r.inserted).toBeLessThan(entries);
 
-        const want = await mosaic([...clean.target, ...reportArgs], envFor(`${key}-clean`));
-        const got = await mosaic([...crashed.target, ...reportArgs], envFor(`${key}-crashed`));
+        const want = await mosaic([...clean.target, ...REPORT_ARGS], envFor(`${key}-clean`));
+        const got = await mosaic([...crashed.target, ...REPORT_ARGS], envFor(`${key}-crashed`));
         const rows = (text: string): unknown => (JSON.parse(text) as { rows: unknown }).rows;
         expect(rows(got.stdout)).toEqual(rows(want.stdout));
         expect(rows(want.stdout)).not.toEqual([]);

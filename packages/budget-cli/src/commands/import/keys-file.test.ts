@@ -11,14 +11,21 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, FIXTURES, mosaic, subscriptionArgs } from '../../test-support/cli-process.js';
+import {
+  ensureBuilt,
+  FIXTURES,
+  importArgs,
+  mosaic,
+  subscriptionArgs,
+} from '../../test-support/cli-process.js';
+import { findJsonl } from './files.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mosaic-import-keys-'));
 const logs = join(tmp, 'claude');
 const stateDir = join(tmp, 'state', 'import-state');
 const env = { HOME: tmp, MOSAIC_BUDGET_STATE_DIR: join(tmp, 'state'), MOSAIC_BUDGET_HOST: 'h' };
 const local = (args: string[]) => mosaic(['--data-dir', join(tmp, 'data'), ...args], env);
-const importArgs = ['--json', 'import', 'claude-code', '--account', 'max-a', '--path', logs];
+const importLogs = importArgs(logs);
 
 interface Summary {
   entries: number;
@@ -30,9 +37,8 @@ interface Summary {
 /** The fixture's dedupe keys (`message.id:requestId`), one per distinct message that is spend. */
 function fixtureKeys(): string[] {
   const keys = new Set<string>();
-  for (const f of readdirSync(logs, { recursive: true, encoding: 'utf8' })) {
-    if (!f.endsWith('.jsonl')) continue;
-    for (const line of readFileSync(join(logs, f), 'utf8').split('\n')) {
+  for (const f of findJsonl(logs)) {
+    for (const line of readFileSync(f, 'utf8').split('\n')) {
       try {
         const j = JSON.parse(line) as {
           requestId?: string;
@@ -60,7 +66,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('the dedupe keys file', () => {
   it("takes over an older version's .seen text file: its keys dedupe, then it is replaced by .keys", async () => {
-    const first = await local(importArgs);
+    const first = await local(importLogs);
     expect(first.code, first.stderr).toBe(0);
     const files = readdirSync(stateDir);
     const keysFile = join(stateDir, files.find((f) => f.endsWith('.keys')) as string);
@@ -75,7 +81,7 @@ describe('the dedupe keys file', () => {
     rmSync(stateFile);
     const seenFile = keysFile.replace(/\.keys$/, '.seen');
     writeFileSync(seenFile, `${keys.join('\n')}\n`);
-    const again = await local(importArgs);
+    const again = await local(importLogs);
     expect(again.code, again.stderr).toBe(0);
     const summary = JSON.parse(again.stdout) as Summary;
     // Every usage message's key was held: nothing keyed is sent again, nothing is refused.

@@ -1,14 +1,18 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ensureBuilt,
   generateTranscripts,
+  importArgs,
   mosaic,
+  REPORT_ARGS,
   serve,
+  subscriptionArgs,
   type Served,
 } from '../../test-support/cli-process.js';
+import { findJsonl } from './files.js';
 
 // About 3,000 usage entries: two batches of the importer, sent while one is still in flight.
 const CORPUS_MB = 12;
@@ -18,12 +22,6 @@ const tmp = mkdtempSync(join(tmpdir(), 'mosaic-import-refused-'));
 const logs = join(tmp, 'logs');
 const env = { HOME: tmp, MOSAIC_BUDGET_STATE_DIR: join(tmp, 'state'), MOSAIC_BUDGET_HOST: 'h' };
 let server: Served | undefined;
-
-function jsonlFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? jsonlFiles(join(dir, e.name)) : e.name.endsWith('.jsonl') ? [join(dir, e.name)] : [],
-  );
-}
 
 interface Row {
   timestamp?: string;
@@ -37,7 +35,7 @@ interface Row {
  * and request ids: the same idempotency key with other content, which the ledger refuses.
  */
 function alterLastEntry(): string {
-  const files = jsonlFiles(logs).map((file) => {
+  const files = findJsonl(logs).map((file) => {
     const lines = readFileSync(file, 'utf8').split('\n');
     const first = lines.map((l) => (l ? (JSON.parse(l) as Row).timestamp : undefined)).find(Boolean);
     return { file, lines, first: first ?? '' };
@@ -78,19 +76,17 @@ describe('an import whose batch the service refuses', () => {
     'stops with the service’s reason, writes nothing more, and refuses again next time rather than skip the line',
     async () => {
       const remote = ['--api', server?.url ?? '', '--token', server?.token ?? ''];
-      const importArgs = [...remote, '--json', 'import', 'claude-code', '--account', 'max-a', '--path', logs];
+      const importLogs = [...remote, ...importArgs(logs)];
       const report = async (): Promise<unknown> => {
-        const r = await mosaic(
-          [...remote, '--json', 'report', '--group-by', 'day,model', '--timezone', 'UTC'],
-          env,
-        );
+        const r = await mosaic([...remote, ...REPORT_ARGS], env);
         expect(r.code).toBe(0);
         return (JSON.parse(r.stdout) as { rows: unknown }).rows;
       };
-      const set = ['set', '--account', 'max-a', '--provider', 'anthropic', '--kind', 'subscription'];
-      expect((await mosaic([...remote, ...set, '--models', 'claude-sonnet-4'], env)).code).toBe(0);
+      expect((await mosaic([...remote, ...subscriptionArgs('max-a', ['claude-sonnet-4'])], env)).code).toBe(
+        0,
+      );
 
-      const first = await mosaic(importArgs, env);
+      const first = await mosaic(importLogs, env);
       expect(first.code).toBe(0);
       const { entries } = JSON.parse(first.stdout) as { entries: number };
       // More than two batches' worth would also do; fewer than two would not exercise the pipeline.
@@ -99,7 +95,7 @@ describe('an import whose batch the service refuses', () => {
 
       const requestId = alterLastEntry();
       // --full forgets the offsets and the dedupe keys: every line is sent again, the altered one last.
-      const refused = await mosaic([...importArgs, '--full'], env);
+      const refused = await mosaic([...importLogs, '--full'], env);
       expect(refused.code).not.toBe(0);
       // With --json the error is the JSON document on stdout, naming the key the ledger holds.
       expect(errorOf(refused.stdout).code).toBe('BUDGET_ERR_IDEMPOTENCY_CONFLICT');
@@ -109,7 +105,7 @@ describe('an import whose batch the service refuses', () => {
       // The refused batch's keys and offsets were not recorded, so each later run reads it again and
       // meets the same refusal instead of skipping the changed line.
       for (const run of [1, 2]) {
-        const again = await mosaic(importArgs, env);
+        const again = await mosaic(importLogs, env);
         expect(again.code, `run ${run} after the refusal`).not.toBe(0);
         expect(errorOf(again.stdout).message).toContain(requestId);
       }

@@ -8,9 +8,13 @@ import {
   ROOT,
   ensureBuilt,
   generateTranscripts,
+  importArgs,
+  importEnv,
   mosaic,
   onFirstRecordedBatch,
+  REPORT_ARGS,
   serve,
+  subscriptionArgs,
   type Served,
 } from '../../test-support/cli-process.js';
 
@@ -24,11 +28,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'mosaic-import-service-killed-'));
 const logs = join(tmp, 'logs');
 const servers: Served[] = [];
 
-function envFor(name: string): NodeJS.ProcessEnv {
-  return { HOME: tmp, MOSAIC_BUDGET_STATE_DIR: join(tmp, `${name}-state`), MOSAIC_BUDGET_HOST: 'h' };
-}
-
-const importArgs = ['--json', 'import', 'claude-code', '--account', 'max-a', '--path', logs];
+const envFor = (name: string): NodeJS.ProcessEnv => importEnv(tmp, name);
+const importLogs = importArgs(logs);
 
 async function started(name: string, token?: string): Promise<{ served: Served; remote: string[] }> {
   const served = await serve(join(tmp, `${name}-data`), envFor(name), token);
@@ -43,7 +44,7 @@ function importWhileServiceKilled(
   env: NodeJS.ProcessEnv,
 ): Promise<{ code: number; stdout: string; killed: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'budget', ...remote, ...importArgs], {
+    const child = spawn(process.execPath, [BIN, 'budget', ...remote, ...importLogs], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, NO_COLOR: '1', ...env },
     });
@@ -73,26 +74,22 @@ describe('an import whose service is killed mid-way', () => {
   it(
     'stops saying the service is unreachable; once the service is back, a re-run leaves the ledger equal to an uninterrupted import',
     async () => {
-      const set = ['set', '--account', 'max-a', '--provider', 'anthropic', '--kind', 'subscription'];
-      const models = ['--models', 'claude-opus-4,claude-sonnet-4,claude-haiku-4'];
+      const set = subscriptionArgs('max-a', ['claude-opus-4', 'claude-sonnet-4', 'claude-haiku-4']);
       const report = async (remote: string[], name: string): Promise<unknown> => {
-        const r = await mosaic(
-          [...remote, '--json', 'report', '--group-by', 'day,model', '--timezone', 'UTC'],
-          envFor(name),
-        );
+        const r = await mosaic([...remote, ...REPORT_ARGS], envFor(name));
         expect(r.code).toBe(0);
         return (JSON.parse(r.stdout) as { rows: unknown }).rows;
       };
 
       const clean = await started('clean');
-      expect((await mosaic([...clean.remote, ...set, ...models], envFor('clean'))).code).toBe(0);
-      const whole = await mosaic([...clean.remote, ...importArgs], envFor('clean'));
+      expect((await mosaic([...clean.remote, ...set], envFor('clean'))).code).toBe(0);
+      const whole = await mosaic([...clean.remote, ...importLogs], envFor('clean'));
       expect(whole.code).toBe(0);
       const { entries } = JSON.parse(whole.stdout) as { entries: number };
       expect(entries).toBeGreaterThan(3 * 2000);
 
       const victim = await started('killed');
-      expect((await mosaic([...victim.remote, ...set, ...models], envFor('killed'))).code).toBe(0);
+      expect((await mosaic([...victim.remote, ...set], envFor('killed'))).code).toBe(0);
       const cut = await importWhileServiceKilled(victim.remote, victim.served, envFor('killed'));
       expect(cut.killed).toBe(true);
       expect(cut.code).not.toBe(0);
@@ -101,7 +98,7 @@ describe('an import whose service is killed mid-way', () => {
 
       // The same data directory, served again: what landed before the kill is there, the rest is not.
       const back = await started('killed', victim.served.token);
-      const resumed = await mosaic([...back.remote, ...importArgs], envFor('killed'));
+      const resumed = await mosaic([...back.remote, ...importLogs], envFor('killed'));
       expect(resumed.code).toBe(0);
       const r = JSON.parse(resumed.stdout) as { inserted: number };
       expect(r.inserted).toBeGreaterThan(0);
