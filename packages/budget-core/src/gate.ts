@@ -176,22 +176,27 @@ interface CandidateEval {
   estimateSource: string;
   /** % of each pacing window this task would take, in `acct.windows` order (undefined: not counted). */
   percents: (Decimal | undefined)[];
+  /** Each counted percent as trace text, as printed in its window step. */
+  percentTexts: (string | undefined)[];
   fits: boolean;
   /** The plain-words reason it does not fit, with its numbers. */
   why?: string;
 }
 
-// Some decimals recur across calls (burst, the 100% cap, calibrated rates), and toFixed costs as
-// much as an addition, so their text is memoised per (immutable) decimal.
-const pctMemo = new WeakMap<Decimal, string>();
-const pct = (d: Decimal) => {
-  let v = pctMemo.get(d);
+// toFixed costs as much as an addition. The burst recurs across calls (it is memoised per setting
+// and period), so its text is memoised per (immutable) decimal; other numbers are mostly fresh each
+// call, where a memo lookup and insert would cost more than it saves.
+const burstTextMemo = new WeakMap<Decimal, string>();
+const burstText = (d: Decimal) => {
+  let v = burstTextMemo.get(d);
   if (v === undefined) {
     v = d.toFixed(4);
-    pctMemo.set(d, v);
+    burstTextMemo.set(d, v);
   }
   return v;
 };
+/** A computed percentage as trace text: four decimals. */
+const pct = (d: Decimal) => d.toFixed(4);
 // Resets recur across calls, so their ISO text is memoised (bounded).
 const isoMemo = new Map<number, string>();
 const iso = (ms: number) => {
@@ -424,7 +429,7 @@ class GateRun {
           used: t.used.toString(),
           reserved: t.reserved.toString(),
           ideal: t.ideal,
-          burst: pct(t.burst),
+          burst: burstText(t.burst),
           allowance: t.allowance.isZero() ? '0' : pct(t.allowance),
           cap: t.cap,
           headroom: t.headroom,
@@ -536,16 +541,20 @@ class GateRun {
     const ceilings = this.ceilings(acct);
     const { usd, source } = this.estimate(model);
     const percents: (Decimal | undefined)[] = [];
+    const percentTexts: (string | undefined)[] = [];
     let fits = true;
     let why: string | undefined;
     for (const w of acct.windows) {
       if (w.spec.models && !w.spec.models.includes(model)) {
         percents.push(undefined);
+        percentTexts.push(undefined);
         continue;
       }
       const t = w.text ?? windowText(w);
       const p = usd.times(t.percentPerUsd);
+      const pText = pct(p);
       percents.push(p);
+      percentTexts.push(pText);
       const ok = fitsNow(w, p);
       this.step({
         rule: w.input.bypass === true ? 'window.limit' : 'window.pace',
@@ -553,11 +562,11 @@ class GateRun {
         account: acct.id,
         model,
         window: w.spec.name,
-        numbers: { estimate: pct(p), headroom: t.headroom },
+        numbers: { estimate: pText, headroom: t.headroom },
       });
       if (!ok && fits) {
         fits = false;
-        why = `${w.spec.name} window of ${acct.id} has ${t.headroom}% headroom for a ${pct(p)}% task (used ${pct(t.used)}%, reserved ${pct(t.reserved)}%, pace line ${t.ideal}% + burst ${pct(t.burst)}%)`;
+        why = `${w.spec.name} window of ${acct.id} has ${t.headroom}% headroom for a ${pText}% task (used ${pct(t.used)}%, reserved ${pct(t.reserved)}%, pace line ${t.ideal}% + burst ${burstText(t.burst)}%)`;
       }
     }
     for (const c of ceilings) {
@@ -606,7 +615,7 @@ class GateRun {
       model,
       numbers: { estimateUsd: usd.toString(), estimateSource: source },
     });
-    const c: CandidateEval = { acct, model, usd, estimateSource: source, percents, fits };
+    const c: CandidateEval = { acct, model, usd, estimateSource: source, percents, percentTexts, fits };
     if (why !== undefined) c.why = why;
     return c;
   }
@@ -939,18 +948,18 @@ function refuse(run: GateRun, reason: string, c: CandidateEval | undefined): Dec
 function tightest(c: CandidateEval): string {
   const best = tightestByEstimate(c) ?? tightestExactly(c);
   return best
-    ? ` = ${pct(best.p)}% of ${best.w.spec.name}, which has ${best.w.text?.headroom ?? pct(exact(best.w).headroomPercent)}% headroom`
+    ? ` = ${c.percentTexts[best.i] ?? ''}% of ${best.w.spec.name}, which has ${best.w.text?.headroom ?? pct(exact(best.w).headroomPercent)}% headroom`
     : ' (no paced window; ceilings only)';
 }
 
 /** The binding window: the first counted one with the least slack left after this task, exactly. */
-function tightestExactly(c: CandidateEval): { w: PacedWindow; p: Decimal } | undefined {
-  let best: { w: PacedWindow; p: Decimal; slack: Decimal } | undefined;
+function tightestExactly(c: CandidateEval): { w: PacedWindow; i: number } | undefined {
+  let best: { w: PacedWindow; i: number; slack: Decimal } | undefined;
   for (const [i, w] of c.acct.windows.entries()) {
     const p = c.percents[i];
     if (p === undefined) continue;
     const slack = exact(w).headroomPercent.minus(p);
-    if (!best || slack.lt(best.slack)) best = { w, p, slack };
+    if (!best || slack.lt(best.slack)) best = { w, i, slack };
   }
   return best;
 }
@@ -959,8 +968,8 @@ function tightestExactly(c: CandidateEval): { w: PacedWindow; p: Decimal } | und
  * {@link tightestExactly} from the estimates, or undefined (for the exact search) when two slacks
  * are too close for the estimates to order.
  */
-function tightestByEstimate(c: CandidateEval): { w: PacedWindow; p: Decimal } | null | undefined {
-  let best: { w: PacedWindow; p: Decimal; slack: number; error: number } | undefined;
+function tightestByEstimate(c: CandidateEval): { w: PacedWindow; i: number } | null | undefined {
+  let best: { w: PacedWindow; i: number; slack: number; error: number } | undefined;
   for (const [i, w] of c.acct.windows.entries()) {
     const p = c.percents[i];
     if (p === undefined) continue;
@@ -969,7 +978,7 @@ function tightestByEstimate(c: CandidateEval): { w: PacedWindow; p: Decimal } | 
     // toNumber's rounding of p, and the subtraction's.
     const error = e.error + (Math.abs(pn) + Math.abs(e.percent)) * 2 ** -50;
     const slack = e.percent - pn;
-    if (!best || slack + error < best.slack - best.error) best = { w, p, slack, error };
+    if (!best || slack + error < best.slack - best.error) best = { w, i, slack, error };
     else if (!(slack - error > best.slack + best.error)) return undefined;
   }
   return best ?? null;
