@@ -146,17 +146,39 @@ describeOnBackends('the dispatch gate', (env) => {
     expect(ledger.entries).toEqual([expect.objectContaining({ usd: '1.5', late: true })]);
   });
 
-  it('prices a commit from the price table when it carries no USD', async () => {
+  it('prices a commit from the price table when it carries no USD, a dated snapshot as its model', async () => {
     const t = await env().tenant();
-    await setup(t);
-    const a = await ask(t, gateBody('priced', '1'));
-    const commit = await t.request({
-      method: 'POST',
-      url: `/v1/reservations/${a.reservationId}/commit`,
-      payload: { actual: { inputTokens: 1_000_000, outputTokens: 0 } },
+    const dated = 'claude-sonnet-4-20250514';
+    const put = await t.request({
+      method: 'PUT',
+      url: '/v1/accounts/acct-api',
+      payload: { ...apiAccount('acct-api', '10.00'), models: ['claude-sonnet-4', dated, 'house-model'] },
     });
-    expect(commit.statusCode, commit.body).toBe(200);
-    expect(Number(commit.json<{ usd: string }>().usd)).toBeGreaterThan(0);
+    expect(put.statusCode, put.body).toBe(201);
+    const commit = async (id: string | undefined, actual: Record<string, unknown>) =>
+      t.request({ method: 'POST', url: `/v1/reservations/${id}/commit`, payload: { actual } });
+    const million = { inputTokens: 1_000_000, outputTokens: 0 };
+    // Sonnet's input price is $3 per million tokens, under its own name and its dated snapshot's.
+    for (const [task, model] of [
+      ['priced', 'claude-sonnet-4'],
+      ['priced-dated', dated],
+    ]) {
+      const a = await ask(t, gateBody(task, '1', { model }));
+      const c = await commit(a.reservationId, million);
+      expect(c.statusCode, c.body).toBe(200);
+      expect(c.json<{ usd: string }>().usd).toBe('3');
+    }
+    // A model no table knows: the commit is refused with the way out, and the reservation stays
+    // live, so the same commit with its USD still lands.
+    const unknown = await ask(t, gateBody('priced-unknown', '1', { model: 'house-model' }));
+    const refused = await commit(unknown.reservationId, million);
+    expect(refused.statusCode).toBe(422);
+    const problem = refused.json<{ code: string; detail: string }>();
+    expect(problem.code).toBe('BUDGET_ERR_NO_PRICE');
+    expect(problem.detail).toContain('send actual.usd');
+    const paid = await commit(unknown.reservationId, { ...million, usd: '2.5' });
+    expect(paid.statusCode, paid.body).toBe(200);
+    expect(paid.json()).toMatchObject({ usd: '2.5', replayed: false });
   });
 
   it('answers concurrent requests for one taskId with one reservation', async () => {

@@ -6,6 +6,7 @@ import { authorizationSchema, type AuthorizationInput } from './authorization.js
 import { dispatchRequestSchema, type DispatchRequestInput } from './dispatch.js';
 import { policySchema, type PolicyInput } from './policy.js';
 import { dec } from './money.js';
+import { DEFAULT_PRICES, estimateUsd } from './prices.js';
 import type { AccountSnapshot, PeriodTotals, Snapshot, WindowState } from './snapshot.js';
 import type { Decision } from './decision.js';
 
@@ -319,6 +320,36 @@ describe('decide', () => {
       NOW,
     );
     expect(none.decision === 'allow' && none.reserve.usd.toString()).toBe('3');
+  });
+
+  it('price a dated snapshot as its model, and an unknown model at the dearest known price', () => {
+    const tokens = { estimate: { tokens: 1_000_000 } };
+    const source = (d: Decision) => d.trace.find((s) => s.rule === 'candidate')?.numbers?.estimateSource;
+    // Sonnet, not Opus: Opus is the dearest model, so only a cheaper one shows which price was taken.
+    const dated = `${SONNET}-20250514`;
+    const d = decide(
+      req({ ...tokens, model: dated }),
+      snap([A('10', {}, { models: [dated] })]),
+      policy(),
+      NOW,
+    );
+    if (d.decision !== 'allow') throw new Error(d.reason);
+    // 0.3×3 + 0.1×15 + 0.55×0.3 + 0.05×3.75 = 2.7525
+    expect([d.reserve.usd.toString(), source(d)]).toEqual(['2.7525', 'request.tokens']);
+    const unknown = decide(
+      req({ ...tokens, model: 'house-model' }),
+      snap([A('10', {}, { models: ['house-model'] })]),
+      policy(),
+      NOW,
+    );
+    if (unknown.decision !== 'allow') throw new Error(unknown.reason);
+    const dearest = Object.keys(DEFAULT_PRICES)
+      .map((m) => estimateUsd(DEFAULT_PRICES, m, 1_000_000) ?? dec(0))
+      .reduce((a, b) => (b.gt(a) ? b : a));
+    expect([unknown.reserve.usd.toString(), source(unknown)]).toEqual([
+      dearest.toString(),
+      'dearest-known-price',
+    ]);
   });
 
   it('roll a passed fixed reset forward and treat the old signal as a previous period', () => {

@@ -29,7 +29,23 @@ export function priceTable(policy: Pick<Policy, 'prices'>): PriceTable {
   return { ...DEFAULT_PRICES, ...policy.prices };
 }
 
-/** USD for a token usage on a model; `undefined` when the table does not know the model. */
+/** A model name without a dated snapshot's suffix (`claude-sonnet-4-5-20250929` → `claude-sonnet-4-5`). */
+const undated = (model: string): string => model.replace(/-\d{8}$/, '');
+
+/**
+ * A model's prices as logs and operators name it: its own entry, else (for a dated snapshot the
+ * table has no entry for) its undated name's; undefined when neither is known.
+ */
+export function modelPrice(table: PriceTable, model: string): ModelPrice | undefined {
+  if (Object.hasOwn(table, model)) return table[model];
+  const name = undated(model);
+  return name !== model && Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
+/**
+ * USD for a token usage on a model named exactly as in the table; `undefined` when the table does
+ * not know that name. {@link priceOf} also prices dated snapshots.
+ */
 export function priceUsage(table: PriceTable, model: string, usage: TokenUsage): Decimal | undefined {
   const p = Object.hasOwn(table, model) ? table[model] : undefined;
   if (!p) return undefined;
@@ -41,9 +57,6 @@ export function priceUsage(table: PriceTable, model: string, usage: TokenUsage):
     .div(PER_MILLION);
 }
 
-/** A model name without a dated snapshot's suffix (`claude-sonnet-4-5-20250929` → `claude-sonnet-4-5`). */
-const undated = (model: string): string => model.replace(/-\d{8}$/, '');
-
 /**
  * USD of usages as logs name their models: a dated snapshot the table has no exact entry for is
  * priced as its undated name; undefined when neither is known. Each model's entry is looked up once
@@ -54,8 +67,7 @@ const undated = (model: string): string => model.replace(/-\d{8}$/, '');
 export function modelPricer(table: PriceTable): (model: string, usage: TokenUsage) => Decimal | undefined {
   const perToken = new Map<string, ModelPrice | null>();
   const lookUp = (model: string): ModelPrice | null => {
-    const name = Object.hasOwn(table, model) ? model : undated(model);
-    const p = Object.hasOwn(table, name) ? table[name] : undefined;
+    const p = modelPrice(table, model);
     return p
       ? {
           input: p.input.div(PER_MILLION),
@@ -97,9 +109,12 @@ export const DEFAULT_TOKEN_MIX = Object.freeze({
   cacheWrite: dec('0.05'),
 });
 
-/** USD for `tokens` total tokens on `model`, split by {@link DEFAULT_TOKEN_MIX}; `undefined` for an unknown model. */
+/**
+ * USD for `tokens` total tokens on `model` (a dated snapshot priced as in {@link modelPrice}), split
+ * by {@link DEFAULT_TOKEN_MIX}; `undefined` for an unknown model.
+ */
 export function estimateUsd(table: PriceTable, model: string, tokens: number): Decimal | undefined {
-  const p = Object.hasOwn(table, model) ? table[model] : undefined;
+  const p = modelPrice(table, model);
   if (!p) return undefined;
   return blendedPrice(p).times(tokens).div(PER_MILLION);
 }

@@ -8,7 +8,7 @@ import {
   decide,
   dispatchRequestSchema,
   priceTable,
-  priceUsage,
+  priceOf,
   spendRecordSchema,
   type Account,
   type Decision,
@@ -420,7 +420,7 @@ export class GateService {
           `reservation "${id}" was released; its spend cannot be committed — record it with POST /v1/spend`,
         );
       }
-      const usd = actual.usd ?? priceUsage(priceTable(config.policy.policy), r.model, actual);
+      const usd = actual.usd ?? priceOf(priceTable(config.policy.policy), r.model, actual);
       if (!usd) {
         throw new BudgetApiError(
           'BUDGET_ERR_NO_PRICE',
