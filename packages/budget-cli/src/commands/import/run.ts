@@ -50,6 +50,8 @@ const BATCH = 2000;
 // batch while the service and PostgreSQL write the ones before it (docs/benchmarks.md, suite 5). In
 // local mode the service runs on this thread, so a second batch in flight would only hold memory.
 const REMOTE_IN_FLIGHT = 2;
+// Bytes to read from which an import against a service bounds the heap's growth (see below).
+const BOUNDED_HEAP_FROM_BYTES = 64 * 1024 * 1024;
 // How often the file offsets are saved while an import runs (always at its end).
 const STATE_SAVE_INTERVAL_MS = 1000;
 // How many malformed lines the summary names (all are counted).
@@ -90,17 +92,6 @@ export async function importLogs(
   if (changed.length === 0) return summary;
 
   const t: Transport = await ctx.transport();
-  if (t.mode === 'remote') {
-    // An import against a service streams: what it holds at any moment is a batch or two and the
-    // dedupe keys (~15 MB live after 500 MB of transcripts), while it allocates gigabytes of
-    // short-lived lines. V8 sized the old space after each full collection from that allocation rate,
-    // and the peak RSS grew with the input (~150 MB for 500 MB against ~117 for 125 MB); growing the
-    // heap by 20 % of what a collection left keeps it at ~117-121 MB for both, at the same CPU
-    // (docs/benchmarks.md, suite 7). The factor is read at each collection, so it applies from the
-    // next one on. Not in local mode: the service and PGlite's objects live in this heap there, and
-    // collecting them that often cost a first import 5 s more CPU.
-    setFlagsFromString('--heap-growing-percent=20');
-  }
   const { accounts } = await call<{ accounts: AccountWire[] }>(t, 'GET', '/v1/accounts');
   const account = accounts.find((a) => a.id === f.account);
   if (!account)
@@ -145,8 +136,22 @@ export async function importLogs(
       held: resume ? held : undefined,
     };
   });
+  const toReadBytes = plans.reduce((s, p) => s + p.size - p.start, 0);
+  if (t.mode === 'remote' && toReadBytes >= BOUNDED_HEAP_FROM_BYTES) {
+    // An import against a service streams: what it holds at any moment is a batch or two and the
+    // dedupe keys (~15 MB live after 500 MB of transcripts), while it allocates gigabytes of
+    // short-lived lines. V8 sized the old space after each full collection from that allocation rate,
+    // and the peak RSS grew with the input (~150 MB for 500 MB against ~117 for 125 MB); growing the
+    // heap by 20 % of what a collection left keeps it at ~117-121 MB for both, at the same CPU
+    // (docs/benchmarks.md, suite 7). The factor is read at each collection, so it applies from the
+    // next one on. Not in local mode: the service and PGlite's objects live in this heap there, and
+    // collecting them that often cost a first import 5 s more CPU. Not for a small read either (a
+    // re-run after a few MB were appended): its heap never grows far, and the collections the bound
+    // forces while the CLI's modules load cost it ~30 ms.
+    setFlagsFromString('--heap-growing-percent=20');
+  }
   const progress = progressBar(
-    plans.reduce((s, p) => s + p.size - p.start, 0),
+    toReadBytes,
     process.stderr.isTTY === true && !ctx.json,
     `importing ${source.name}`,
   );
