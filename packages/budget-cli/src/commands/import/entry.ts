@@ -1,12 +1,13 @@
 import type { Runner } from '../../action.js';
-import { nothingNew } from './quick.js';
+import { checkedAlready, nothingNew } from './quick.js';
 import { print } from './summary.js';
 
-// The runners load the importer (zod, the core, the service) only when there is something to import.
+// The runners load the importer (zod, the core, the service) only when there is something to import,
+// and ask only when the bin's quick path has not asked already.
 
 /** `import claude-code`. */
 export const runClaudeCode: Runner = async (ctx, raw) => {
-  const quick = await nothingNew(ctx, 'claude-code', raw);
+  const quick = checkedAlready('claude-code') ? undefined : await nothingNew(ctx, 'claude-code', raw);
   if (quick) return print(ctx, quick);
   const { importLogs } = await import('./run.js');
   const { claudeCode } = await import('./sources.js');
@@ -15,7 +16,7 @@ export const runClaudeCode: Runner = async (ctx, raw) => {
 
 /** `import codex`. */
 export const runCodex: Runner = async (ctx, raw) => {
-  const quick = await nothingNew(ctx, 'codex', raw);
+  const quick = checkedAlready('codex') ? undefined : await nothingNew(ctx, 'codex', raw);
   if (quick) return print(ctx, quick);
   const { importLogs } = await import('./run.js');
   const { codex } = await import('./sources.js');

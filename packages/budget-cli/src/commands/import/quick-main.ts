@@ -1,6 +1,6 @@
 import { outputContext } from '../../context.js';
 import { earlyImportFlags, type EarlyImport } from './args.js';
-import { nothingNew } from './quick.js';
+import { markChecked, nothingNew } from './quick.js';
 import { print } from './summary.js';
 
 /**
@@ -18,7 +18,10 @@ export async function runQuickImport(early: EarlyImport): Promise<boolean> {
     // A configuration the full command would refuse: let it say why.
     return false;
   }
-  if (!summary) return false;
+  if (!summary) {
+    markChecked(early.source);
+    return false;
+  }
   print(ctx, summary);
   return true;
 }

@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { idSchema, labelSchema } from '@mosaic/budget-core';
 import { surelyId, surelyLabel } from './quick.js';
 
@@ -35,5 +38,31 @@ describe('the hand-checked flag rules of an import with nothing new', () => {
       expect(surelyId(v)).toBe(false);
       expect(surelyLabel(v)).toBe(false);
     }
+  });
+});
+
+describe('the quick path and the full command', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('tell each other, across separate copies of the module (their bundles), that the metadata was checked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quick-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'session.jsonl'), '{}\n');
+    // No state file yet: there may be something to import, so the quick path declines.
+    vi.stubEnv('MOSAIC_BUDGET_STATE_DIR', join(dir, 'state'));
+    const { runQuickImport } = await import('./quick-main.js');
+    const declined = await runQuickImport({
+      source: 'codex',
+      globals: { api: 'http://127.0.0.1:9', token: 't' },
+      flags: { account: 'acct', agent: 'codex', taskClass: 'unclassified', path: [dir] },
+    });
+    expect(declined).toBe(false);
+    vi.resetModules();
+    const other = await import('./quick.js');
+    expect([other.checkedAlready('codex'), other.checkedAlready('claude-code')]).toEqual([true, false]);
   });
 });
