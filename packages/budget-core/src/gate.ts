@@ -114,10 +114,9 @@ function windowText(w: PacedWindow): WindowText {
  * Whether a task of `p` % fits the window now (see `fitsWindow`): decided on the estimate when `p`
  * is clear of the headroom by more than both errors, else on the exact numbers.
  */
-function fitsNow(w: PacedWindow, p: Decimal): boolean {
+function fitsNow(w: PacedWindow, p: Decimal, pn: number): boolean {
   const e = estimateOf(w);
-  const pn = p.toNumber();
-  // toNumber rounds to the nearest double.
+  // pn is p.toNumber(), the nearest double to p.
   const margin = e.error + Math.abs(pn) * 2 ** -50;
   if (!w.h && p.gt(0)) {
     if (pn < e.percent - margin) return true;
@@ -178,6 +177,8 @@ interface CandidateEval {
   percents: (Decimal | undefined)[];
   /** Each counted percent as trace text, as printed in its window step. */
   percentTexts: (string | undefined)[];
+  /** Each counted percent as the nearest double (`toNumber` parses the decimal's text: done once). */
+  percentNumbers: (number | undefined)[];
   fits: boolean;
   /** The plain-words reason it does not fit, with its numbers. */
   why?: string;
@@ -542,20 +543,24 @@ class GateRun {
     const { usd, source } = this.estimate(model);
     const percents: (Decimal | undefined)[] = [];
     const percentTexts: (string | undefined)[] = [];
+    const percentNumbers: (number | undefined)[] = [];
     let fits = true;
     let why: string | undefined;
     for (const w of acct.windows) {
       if (w.spec.models && !w.spec.models.includes(model)) {
         percents.push(undefined);
         percentTexts.push(undefined);
+        percentNumbers.push(undefined);
         continue;
       }
       const t = w.text ?? windowText(w);
       const p = usd.times(t.percentPerUsd);
       const pText = pct(p);
       percents.push(p);
+      const pn = p.toNumber();
       percentTexts.push(pText);
-      const ok = fitsNow(w, p);
+      percentNumbers.push(pn);
+      const ok = fitsNow(w, p, pn);
       this.step({
         rule: w.input.bypass === true ? 'window.limit' : 'window.pace',
         outcome: ok ? 'pass' : 'fail',
@@ -615,7 +620,16 @@ class GateRun {
       model,
       numbers: { estimateUsd: usd.toString(), estimateSource: source },
     });
-    const c: CandidateEval = { acct, model, usd, estimateSource: source, percents, percentTexts, fits };
+    const c: CandidateEval = {
+      acct,
+      model,
+      usd,
+      estimateSource: source,
+      percents,
+      percentTexts,
+      percentNumbers,
+      fits,
+    };
     if (why !== undefined) c.why = why;
     return c;
   }
@@ -971,11 +985,11 @@ function tightestExactly(c: CandidateEval): { w: PacedWindow; i: number } | unde
 function tightestByEstimate(c: CandidateEval): { w: PacedWindow; i: number } | null | undefined {
   let best: { w: PacedWindow; i: number; slack: number; error: number } | undefined;
   for (const [i, w] of c.acct.windows.entries()) {
-    const p = c.percents[i];
-    if (p === undefined) continue;
+    // The percent as the nearest double (undefined: the window does not count the model).
+    const pn = c.percentNumbers[i];
+    if (pn === undefined) continue;
     const e = estimateOf(w);
-    const pn = p.toNumber();
-    // toNumber's rounding of p, and the subtraction's.
+    // toNumber's rounding of the percent, and the subtraction's.
     const error = e.error + (Math.abs(pn) + Math.abs(e.percent)) * 2 ** -50;
     const slack = e.percent - pn;
     if (!best || slack + error < best.slack - best.error) best = { w, i, slack, error };
