@@ -66,14 +66,26 @@ describe('prices', () => {
         fc.constantFrom(...Object.keys(DEFAULT_PRICES)),
         fc.integer({ min: 0, max: MAX_TOKENS }),
         (model, n) => {
+          const m = DEFAULT_TOKEN_MIX;
+          // Each share of a count has at most ten significant digits, so its double prints exactly.
+          const mixed = (k: number) =>
+            priceUsage(DEFAULT_PRICES, model, {
+              inputTokens: m.input.times(k).toNumber(),
+              outputTokens: m.output.times(k).toNumber(),
+              cacheReadTokens: m.cacheRead.times(k).toNumber(),
+              cacheWriteTokens: m.cacheWrite.times(k).toNumber(),
+            })!;
           const a = estimateUsd(DEFAULT_PRICES, model, n);
           const b = estimateUsd(DEFAULT_PRICES, model, n + 1);
-          expect(a).toBeDefined();
+          // Asked again, too: the estimate is kept per price entry and count.
+          const again = estimateUsd(DEFAULT_PRICES, model, n);
+          expect([a?.eq(mixed(n)), b?.eq(mixed(n + 1)), again?.eq(mixed(n))]).toEqual([true, true, true]);
           expect(b!.gte(a!)).toBe(true);
           expect(a!.gte(0)).toBe(true);
         },
       ),
-      { numRuns: 100 },
+      // More distinct counts than the 64 kept per entry, so the bound is exercised.
+      { numRuns: 300 },
     );
   });
 });
