@@ -6,6 +6,7 @@ import type { WindowSpec } from './window.js';
 import type { ActiveAuthorizations } from './authorizations-active.js';
 import { dec, ZERO } from './money.js';
 import { burstPercent } from './burst.js';
+import { memoizedByNumber } from './memo.js';
 import { currentWindowMs, type EffectiveWindowMs, type WindowBasis } from './window-schedule.js';
 
 /** A window's limit: usage is measured in percent of it, so L is always 100. */
@@ -76,23 +77,12 @@ export function windowPercentPerUsd(
 }
 
 const perUsdMemo = new WeakMap<Decimal, Decimal>();
-const burstMemo = new WeakMap<Burst, Map<number, Decimal>>();
 
 /** B for a period, memoised per burst setting and period length (both recur across calls). */
-export function windowBurstPercent(burst: Burst, periodMs: number): Decimal {
-  let m = burstMemo.get(burst);
-  if (!m) {
-    m = new Map();
-    burstMemo.set(burst, m);
-  }
-  let v = m.get(periodMs);
-  if (!v) {
-    v = burstPercent(burst, LIMIT_PERCENT, periodMs);
-    if (m.size > 64) m.clear();
-    m.set(periodMs, v);
-  }
-  return v;
-}
+export const windowBurstPercent: (burst: Burst, periodMs: number) => Decimal = memoizedByNumber(
+  64,
+  (burst: Burst, periodMs: number) => burstPercent(burst, LIMIT_PERCENT, periodMs),
+);
 
 /**
  * U: the signal's used % when it belongs to the current period (else 0), plus the unsignaled spend

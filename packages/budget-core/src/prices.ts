@@ -1,4 +1,5 @@
 import type { Decimal } from 'decimal.js';
+import { memoizedByNumber } from './memo.js';
 import { dec } from './money.js';
 import type { ModelPrice, Policy } from './policy.js';
 import type { TokenUsage } from './spend.js';
@@ -116,24 +117,14 @@ export const DEFAULT_TOKEN_MIX = Object.freeze({
 export function estimateUsd(table: PriceTable, model: string, tokens: number): Decimal | undefined {
   const p = modelPrice(table, model);
   if (!p) return undefined;
-  // A task class's or the policy's estimate is the same token count on every call, so the USD of a
-  // few counts is kept per price entry (two decimal operations saved, bounded).
-  let byTokens = estimates.get(p);
-  if (!byTokens) {
-    byTokens = new Map();
-    estimates.set(p, byTokens);
-  }
-  let usd = byTokens.get(tokens);
-  if (!usd) {
-    usd = blendedPrice(p).times(tokens).div(PER_MILLION);
-    if (byTokens.size >= ESTIMATES_PER_PRICE) byTokens.clear();
-    byTokens.set(tokens, usd);
-  }
-  return usd;
+  return estimateOfPrice(p, tokens);
 }
 
-const ESTIMATES_PER_PRICE = 64;
-const estimates = new WeakMap<ModelPrice, Map<number, Decimal>>();
+// A task class's or the policy's estimate is the same token count on every call, so the USD of a
+// few counts is kept per price entry (two decimal operations saved).
+const estimateOfPrice = memoizedByNumber(64, (p: ModelPrice, tokens: number): Decimal =>
+  blendedPrice(p).times(tokens).div(PER_MILLION),
+);
 const blended = new WeakMap<ModelPrice, Decimal>();
 /**
  * USD per million tokens of the default mix on one model. The gate prices every candidate model on

@@ -1,0 +1,26 @@
+/**
+ * `compute(key, n)` kept per (immutable) key object for up to `cap` numbers at a time. For values the
+ * gate recomputes on every call from settings that do not change and a number that takes few values
+ * (a period's length, an estimate's token count): the map of a key is cleared when full rather than
+ * ordered, since the numbers that recur are few, and it is collected with its key.
+ */
+export function memoizedByNumber<K extends object, V>(
+  cap: number,
+  compute: (key: K, n: number) => V,
+): (key: K, n: number) => V {
+  const held = new WeakMap<K, Map<number, V>>();
+  return (key, n) => {
+    let byNumber = held.get(key);
+    if (!byNumber) {
+      byNumber = new Map();
+      held.set(key, byNumber);
+    }
+    let v = byNumber.get(n);
+    if (v === undefined) {
+      v = compute(key, n);
+      if (byNumber.size >= cap) byNumber.clear();
+      byNumber.set(n, v);
+    }
+    return v;
+  };
+}
