@@ -159,10 +159,11 @@ describeOnBackends('the dispatch gate', (env) => {
       t.request({ method: 'POST', url: `/v1/reservations/${id}/commit`, payload: { actual } });
     const million = { inputTokens: 1_000_000, outputTokens: 0 };
     // Sonnet's input price is $3 per million tokens, under its own name and its dated snapshot's.
-    for (const [task, model] of [
+    const asked: [task: string, model: string][] = [
       ['priced', 'claude-sonnet-4'],
       ['priced-dated', dated],
-    ]) {
+    ];
+    for (const [task, model] of asked) {
       const a = await ask(t, gateBody(task, '1', { model }));
       const c = await commit(a.reservationId, million);
       expect(c.statusCode, c.body).toBe(200);
