@@ -138,6 +138,15 @@ interface RankScore {
   binding?: PacedWindow;
 }
 
+/** The share of one window a tested task would take. */
+interface WindowShare {
+  percent: Decimal;
+  /** As the trace prints it in the window's step. */
+  text: string;
+  /** The nearest double (`toNumber` parses the decimal's text, so it is done once). */
+  approx: number;
+}
+
 /** A hard USD ceiling as it applies to one account now. */
 interface CeilingCheck {
   scope: 'account' | 'provider';
@@ -173,12 +182,8 @@ interface CandidateEval {
   model: string;
   usd: Decimal;
   estimateSource: string;
-  /** % of each pacing window this task would take, in `acct.windows` order (undefined: not counted). */
-  percents: (Decimal | undefined)[];
-  /** Each counted percent as trace text, as printed in its window step. */
-  percentTexts: (string | undefined)[];
-  /** Each counted percent as the nearest double (`toNumber` parses the decimal's text: done once). */
-  percentNumbers: (number | undefined)[];
+  /** The share of each pacing window this task would take, in `acct.windows` order (undefined: not counted). */
+  shares: (WindowShare | undefined)[];
   fits: boolean;
   /** The plain-words reason it does not fit, with its numbers. */
   why?: string;
@@ -541,25 +546,19 @@ class GateRun {
     this.traceAccount(acct);
     const ceilings = this.ceilings(acct);
     const { usd, source } = this.estimate(model);
-    const percents: (Decimal | undefined)[] = [];
-    const percentTexts: (string | undefined)[] = [];
-    const percentNumbers: (number | undefined)[] = [];
+    const shares: (WindowShare | undefined)[] = [];
     let fits = true;
     let why: string | undefined;
     for (const w of acct.windows) {
       if (w.spec.models && !w.spec.models.includes(model)) {
-        percents.push(undefined);
-        percentTexts.push(undefined);
-        percentNumbers.push(undefined);
+        shares.push(undefined);
         continue;
       }
       const t = w.text ?? windowText(w);
       const p = usd.times(t.percentPerUsd);
       const pText = pct(p);
-      percents.push(p);
       const pn = p.toNumber();
-      percentTexts.push(pText);
-      percentNumbers.push(pn);
+      shares.push({ percent: p, text: pText, approx: pn });
       const ok = fitsNow(w, p, pn);
       this.step({
         rule: w.input.bypass === true ? 'window.limit' : 'window.pace',
@@ -625,9 +624,7 @@ class GateRun {
       model,
       usd,
       estimateSource: source,
-      percents,
-      percentTexts,
-      percentNumbers,
+      shares,
       fits,
     };
     if (why !== undefined) c.why = why;
@@ -638,7 +635,7 @@ class GateRun {
   earliest(c: CandidateEval): number | undefined {
     let at = this.nowMs;
     for (const [i, w] of c.acct.windows.entries()) {
-      const p = c.percents[i];
+      const p = c.shares[i]?.percent;
       if (p === undefined) continue;
       const t = earliestFitMs(exact(w), p, this.nowMs);
       if (t === undefined) return undefined;
@@ -692,7 +689,7 @@ class GateRun {
   reserve(c: CandidateEval): ReservationAmount {
     const windows: ReservationAmount['windows'] = [];
     for (const [i, w] of c.acct.windows.entries()) {
-      const p = c.percents[i];
+      const p = c.shares[i]?.percent;
       if (p !== undefined) windows.push({ window: w.spec.name, percent: p });
     }
     return { usd: c.usd, windows };
@@ -962,18 +959,18 @@ function refuse(run: GateRun, reason: string, c: CandidateEval | undefined): Dec
 function tightest(c: CandidateEval): string {
   const best = tightestByEstimate(c) ?? tightestExactly(c);
   return best
-    ? ` = ${c.percentTexts[best.i] ?? ''}% of ${best.w.spec.name}, which has ${best.w.text?.headroom ?? pct(exact(best.w).headroomPercent)}% headroom`
+    ? ` = ${best.share.text}% of ${best.w.spec.name}, which has ${best.w.text?.headroom ?? pct(exact(best.w).headroomPercent)}% headroom`
     : ' (no paced window; ceilings only)';
 }
 
 /** The binding window: the first counted one with the least slack left after this task, exactly. */
-function tightestExactly(c: CandidateEval): { w: PacedWindow; i: number } | undefined {
-  let best: { w: PacedWindow; i: number; slack: Decimal } | undefined;
+function tightestExactly(c: CandidateEval): { w: PacedWindow; share: WindowShare } | undefined {
+  let best: { w: PacedWindow; share: WindowShare; slack: Decimal } | undefined;
   for (const [i, w] of c.acct.windows.entries()) {
-    const p = c.percents[i];
-    if (p === undefined) continue;
-    const slack = exact(w).headroomPercent.minus(p);
-    if (!best || slack.lt(best.slack)) best = { w, i, slack };
+    const share = c.shares[i];
+    if (share === undefined) continue;
+    const slack = exact(w).headroomPercent.minus(share.percent);
+    if (!best || slack.lt(best.slack)) best = { w, share, slack };
   }
   return best;
 }
@@ -982,17 +979,16 @@ function tightestExactly(c: CandidateEval): { w: PacedWindow; i: number } | unde
  * {@link tightestExactly} from the estimates, or undefined (for the exact search) when two slacks
  * are too close for the estimates to order.
  */
-function tightestByEstimate(c: CandidateEval): { w: PacedWindow; i: number } | null | undefined {
-  let best: { w: PacedWindow; i: number; slack: number; error: number } | undefined;
+function tightestByEstimate(c: CandidateEval): { w: PacedWindow; share: WindowShare } | null | undefined {
+  let best: { w: PacedWindow; share: WindowShare; slack: number; error: number } | undefined;
   for (const [i, w] of c.acct.windows.entries()) {
-    // The percent as the nearest double (undefined: the window does not count the model).
-    const pn = c.percentNumbers[i];
-    if (pn === undefined) continue;
+    const share = c.shares[i];
+    if (share === undefined) continue;
     const e = estimateOf(w);
     // toNumber's rounding of the percent, and the subtraction's.
-    const error = e.error + (Math.abs(pn) + Math.abs(e.percent)) * 2 ** -50;
-    const slack = e.percent - pn;
-    if (!best || slack + error < best.slack - best.error) best = { w, i, slack, error };
+    const error = e.error + (Math.abs(share.approx) + Math.abs(e.percent)) * 2 ** -50;
+    const slack = e.percent - share.approx;
+    if (!best || slack + error < best.slack - best.error) best = { w, share, slack, error };
     else if (!(slack - error > best.slack + best.error)) return undefined;
   }
   return best ?? null;
