@@ -147,7 +147,7 @@ export async function importLogs(
     // next one on. Not in local mode: the service and PGlite's objects live in this heap there, and
     // collecting them that often cost a first import 5 s more CPU. Not for a small read either (a
     // re-run after a few MB were appended): its heap never grows far, and the collections the bound
-    // forces while the CLI's modules load cost it ~30 ms.
+    // forces while the CLI's modules load cost it ~45 ms (docs/decisions.md).
     setFlagsFromString('--heap-growing-percent=20');
   }
   const progress = progressBar(
