@@ -18,6 +18,9 @@ const C3 = 0x38b34ae5;
 const C4 = 0xa1e38b93;
 
 const rotl = (x: number, r: number): number => (x << r) | (x >>> (32 - r));
+/** A word's scramble before it is folded into its lane: multiply, rotate, multiply. */
+const scramble = (k: number, a: number, r: number, b: number): number =>
+  Math.imul(rotl(Math.imul(k, a), r), b);
 function fmix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -51,26 +54,11 @@ export function fingerprint(key: string, out: Uint32Array, at: number): void {
     ((b[i + 2] as number) << 16) |
     ((b[i + 3] as number) << 24);
   for (let i = 0; i < blocks; i += 16) {
-    let k1 = word(i);
-    let k2 = word(i + 4);
-    let k3 = word(i + 8);
-    let k4 = word(i + 12);
-    k1 = Math.imul(rotl(Math.imul(k1, C1), 15), C2);
-    h1 ^= k1;
-    h1 = rotl(h1, 19) + h2;
-    h1 = (Math.imul(h1, 5) + 0x561ccd1b) | 0;
-    k2 = Math.imul(rotl(Math.imul(k2, C2), 16), C3);
-    h2 ^= k2;
-    h2 = rotl(h2, 17) + h3;
-    h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0;
-    k3 = Math.imul(rotl(Math.imul(k3, C3), 17), C4);
-    h3 ^= k3;
-    h3 = rotl(h3, 15) + h4;
-    h3 = (Math.imul(h3, 5) + 0x96cd1c35) | 0;
-    k4 = Math.imul(rotl(Math.imul(k4, C4), 18), C1);
-    h4 ^= k4;
-    h4 = rotl(h4, 13) + h1;
-    h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0;
+    // The four lanes of the reference's block mix, each folding its word in and then its neighbour.
+    h1 = (Math.imul(rotl(h1 ^ scramble(word(i), C1, 15, C2), 19) + h2, 5) + 0x561ccd1b) | 0;
+    h2 = (Math.imul(rotl(h2 ^ scramble(word(i + 4), C2, 16, C3), 17) + h3, 5) + 0x0bcaa747) | 0;
+    h3 = (Math.imul(rotl(h3 ^ scramble(word(i + 8), C3, 17, C4), 15) + h4, 5) + 0x96cd1c35) | 0;
+    h4 = (Math.imul(rotl(h4 ^ scramble(word(i + 12), C4, 18, C1), 13) + h1, 5) + 0x32ac3b17) | 0;
   }
   // The tail: up to 15 bytes, little-endian into k4..k1 as the reference's fall-through switch does.
   const rest = len - blocks;
@@ -85,10 +73,10 @@ export function fingerprint(key: string, out: Uint32Array, at: number): void {
     else if (j >= 4) k2 |= byte << ((j - 4) * 8);
     else k1 |= byte << (j * 8);
   }
-  if (rest > 12) h4 ^= Math.imul(rotl(Math.imul(k4, C4), 18), C1);
-  if (rest > 8) h3 ^= Math.imul(rotl(Math.imul(k3, C3), 17), C4);
-  if (rest > 4) h2 ^= Math.imul(rotl(Math.imul(k2, C2), 16), C3);
-  if (rest > 0) h1 ^= Math.imul(rotl(Math.imul(k1, C1), 15), C2);
+  if (rest > 12) h4 ^= scramble(k4, C4, 18, C1);
+  if (rest > 8) h3 ^= scramble(k3, C3, 17, C4);
+  if (rest > 4) h2 ^= scramble(k2, C2, 16, C3);
+  if (rest > 0) h1 ^= scramble(k1, C1, 15, C2);
   h1 ^= len;
   h2 ^= len;
   h3 ^= len;
