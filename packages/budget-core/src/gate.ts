@@ -8,7 +8,7 @@ import type { AccountSnapshot, PeriodTotals, Snapshot } from './snapshot.js';
 import type { Trace, TraceStep } from './trace.js';
 import type { WindowSpec } from './window.js';
 import { ZERO } from './money.js';
-import { DEFAULT_PRICES, estimateUsd, priceTable, type PriceTable } from './prices.js';
+import { estimateUsd, priceTable, type PriceTable } from './prices.js';
 import {
   activeAuthorizations,
   authorizationInForce,
@@ -251,17 +251,6 @@ export function estimateFor(
     if (u && u.gt(worst)) worst = u;
   }
   return { usd: worst, source: 'dearest-known-price' };
-}
-
-const tableCache = new WeakMap<Policy, PriceTable>();
-function tableFor(policy: Policy): PriceTable {
-  if (Object.keys(policy.prices).length === 0) return DEFAULT_PRICES;
-  let t = tableCache.get(policy);
-  if (!t) {
-    t = priceTable(policy);
-    tableCache.set(policy, t);
-  }
-  return t;
 }
 
 /** The gate's working state for one call: lazily evaluated accounts and memoised estimates. */
@@ -753,7 +742,7 @@ export function decide(
   now: DateTime,
   prices?: PriceTable,
 ): Decision {
-  const run = new GateRun(request, snapshot, policy, now, prices ?? tableFor(policy));
+  const run = new GateRun(request, snapshot, policy, now, prices ?? priceTable(policy));
   const { trace } = run;
   const mapped = mappedAccounts(policy, request.taskClass, snapshot.accounts);
   if (mapped.length === 0) {

@@ -47,6 +47,9 @@ describe('prices', () => {
     });
     expect(priceTable(policy)['claude-opus-4']?.input.toString()).toBe('1');
     expect(priceTable(defaultPolicy())['claude-opus-4']?.input.toString()).toBe('15');
+    // Built once per prices object (the gate asks on every call); no overrides is the shipped table.
+    expect(priceTable(policy)).toBe(priceTable({ prices: policy.prices }));
+    expect(priceTable(defaultPolicy())).toBe(DEFAULT_PRICES);
     expect(PRICES_DATA.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
 

@@ -25,9 +25,19 @@ export const DEFAULT_PRICES: Readonly<PriceTable> = Object.freeze(
   ),
 );
 
-/** The shipped prices with the policy's overrides applied (a policy entry replaces a whole model). */
+const tables = new WeakMap<Policy['prices'], PriceTable>();
+/**
+ * The shipped prices with the policy's overrides applied (a policy entry replaces a whole model).
+ * Built once per (immutable) prices object, since the gate asks on every call: the table returned is
+ * shared, and never to be changed.
+ */
 export function priceTable(policy: Pick<Policy, 'prices'>): PriceTable {
-  return { ...DEFAULT_PRICES, ...policy.prices };
+  let t = tables.get(policy.prices);
+  if (!t) {
+    t = Object.keys(policy.prices).length === 0 ? DEFAULT_PRICES : { ...DEFAULT_PRICES, ...policy.prices };
+    tables.set(policy.prices, t);
+  }
+  return t;
 }
 
 /** A model name without a dated snapshot's suffix (`claude-sonnet-4-5-20250929` → `claude-sonnet-4-5`). */
