@@ -8,6 +8,7 @@ import type { AccountSnapshot, PeriodTotals, Snapshot } from './snapshot.js';
 import type { Trace, TraceStep } from './trace.js';
 import type { WindowSpec } from './window.js';
 import { ZERO } from './money.js';
+import { memoized } from './memo.js';
 import { estimateUsd, priceTable, type PriceTable } from './prices.js';
 import {
   activeAuthorizations,
@@ -192,15 +193,7 @@ interface CandidateEval {
 // toFixed costs as much as an addition. The burst recurs across calls (it is memoised per setting
 // and period), so its text is memoised per (immutable) decimal; other numbers are mostly fresh each
 // call, where a memo lookup and insert would cost more than it saves.
-const burstTextMemo = new WeakMap<Decimal, string>();
-const burstText = (d: Decimal) => {
-  let v = burstTextMemo.get(d);
-  if (v === undefined) {
-    v = d.toFixed(4);
-    burstTextMemo.set(d, v);
-  }
-  return v;
-};
+const burstText = memoized((d: Decimal) => d.toFixed(4));
 /** A computed percentage as trace text: four decimals. */
 const pct = (d: Decimal) => d.toFixed(4);
 // Resets recur across calls, so their ISO text is memoised (bounded).
@@ -697,16 +690,12 @@ function certainlyLowest(low: PacedWindow, windows: readonly PacedWindow[], mode
   return true;
 }
 
-const sortedWindows = new WeakMap<AccountSnapshot['account'], WindowSpec[]>();
+const sortedWindows = memoized((account: AccountSnapshot['account']): WindowSpec[] =>
+  [...account.windows].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+);
 /** An account's window specs in name order, memoised per account object (accounts are immutable values). */
 function windowsByName(account: AccountSnapshot['account']): WindowSpec[] {
-  if (account.windows.length < 2) return account.windows;
-  let v = sortedWindows.get(account);
-  if (!v) {
-    v = [...account.windows].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    sortedWindows.set(account, v);
-  }
-  return v;
+  return account.windows.length < 2 ? account.windows : sortedWindows(account);
 }
 
 function ceilingCheck(

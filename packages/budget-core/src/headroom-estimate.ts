@@ -1,5 +1,6 @@
 import type { Decimal } from 'decimal.js';
 import { ZERO } from './money.js';
+import { memoized } from './memo.js';
 import { windowBurstPercent, windowPercentPerUsd, type WindowHeadroomInput } from './headroom.js';
 import { currentWindowMs, type EffectiveWindowMs } from './window-schedule.js';
 
@@ -25,16 +26,8 @@ export interface HeadroomEstimate {
 // computation it stands in for (about 1e-39 relative each).
 const ERROR_PER_MAGNITUDE = 2 ** -45;
 
-const numbers = new WeakMap<Decimal, number>();
 /** A decimal as the nearest double, memoised per (immutable) decimal: toNumber parses its text. */
-function num(d: Decimal): number {
-  let v = numbers.get(d);
-  if (v === undefined) {
-    v = d.toNumber();
-    numbers.set(d, v);
-  }
-  return v;
-}
+const num = memoized((d: Decimal): number => d.toNumber());
 
 /**
  * The same ideal line as `idealPercentAt` with L = 100, in doubles. 100 × elapsed is an exact

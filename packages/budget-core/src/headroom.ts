@@ -6,7 +6,7 @@ import type { WindowSpec } from './window.js';
 import type { ActiveAuthorizations } from './authorizations-active.js';
 import { dec, ZERO } from './money.js';
 import { burstPercent } from './burst.js';
-import { memoizedByNumber } from './memo.js';
+import { memoized, memoizedByNumber } from './memo.js';
 import { currentWindowMs, type EffectiveWindowMs, type WindowBasis } from './window-schedule.js';
 
 /** A window's limit: usage is measured in percent of it, so L is always 100. */
@@ -67,16 +67,11 @@ export function windowPercentPerUsd(
 ): Decimal {
   if (state?.percentPerUsd) return state.percentPerUsd;
   const capacity = spec.capacityUsd ?? defaultCapacityUsd;
-  // The same few capacities recur on every gate call; a division costs more than the lookup.
-  let v = perUsdMemo.get(capacity);
-  if (!v) {
-    v = LIMIT_PERCENT.div(capacity);
-    perUsdMemo.set(capacity, v);
-  }
-  return v;
+  return percentPerUsdOf(capacity);
 }
 
-const perUsdMemo = new WeakMap<Decimal, Decimal>();
+// The same few capacities recur on every gate call; a division costs more than the lookup.
+const percentPerUsdOf = memoized((capacity: Decimal): Decimal => LIMIT_PERCENT.div(capacity));
 
 /** B for a period, memoised per burst setting and period length (both recur across calls). */
 export const windowBurstPercent: (burst: Burst, periodMs: number) => Decimal = memoizedByNumber(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { memoizedByNumber } from './memo.js';
+import { memoized, memoizedByNumber } from './memo.js';
 
 describe('memoizedByNumber', () => {
   it('answers what compute answers, computing each (key, number) once while the cap holds them', () => {
@@ -36,5 +36,21 @@ describe('memoizedByNumber', () => {
     const key = {};
     expect(f(key, 1)).toBe(f(key, 1));
     expect(f({}, 1)).not.toBe(f(key, 1));
+  });
+});
+
+describe('memoized', () => {
+  it('computes once per key object and answers the kept value after', () => {
+    let calls = 0;
+    const f = memoized((key: { n: number }) => {
+      calls += 1;
+      return { twice: key.n * 2 };
+    });
+    const a = { n: 2 };
+    const b = { n: 2 };
+    expect([f(a).twice, f(b).twice]).toEqual([4, 4]);
+    expect(f(a)).toBe(f(a));
+    expect(f(a)).not.toBe(f(b));
+    expect(calls).toBe(2);
   });
 });

@@ -24,3 +24,19 @@ export function memoizedByNumber<K extends object, V>(
     return v;
   };
 }
+
+/**
+ * `compute(key)`, computed once per (immutable) key object and kept while the key lives: for values
+ * derived from settings or parsed inputs that the gate would otherwise derive again on every call.
+ */
+export function memoized<K extends object, V>(compute: (key: K) => V): (key: K) => V {
+  const held = new WeakMap<K, V>();
+  return (key) => {
+    let v = held.get(key);
+    if (v === undefined) {
+      v = compute(key);
+      held.set(key, v);
+    }
+    return v;
+  };
+}

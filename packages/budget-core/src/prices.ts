@@ -1,5 +1,5 @@
 import type { Decimal } from 'decimal.js';
-import { memoizedByNumber } from './memo.js';
+import { memoized, memoizedByNumber } from './memo.js';
 import { dec } from './money.js';
 import type { ModelPrice, Policy } from './policy.js';
 import type { TokenUsage } from './spend.js';
@@ -25,20 +25,18 @@ export const DEFAULT_PRICES: Readonly<PriceTable> = Object.freeze(
   ),
 );
 
-const tables = new WeakMap<Policy['prices'], PriceTable>();
 /**
  * The shipped prices with the policy's overrides applied (a policy entry replaces a whole model).
  * Built once per (immutable) prices object, since the gate asks on every call: the table returned is
  * shared, and never to be changed.
  */
 export function priceTable(policy: Pick<Policy, 'prices'>): PriceTable {
-  let t = tables.get(policy.prices);
-  if (!t) {
-    t = Object.keys(policy.prices).length === 0 ? DEFAULT_PRICES : { ...DEFAULT_PRICES, ...policy.prices };
-    tables.set(policy.prices, t);
-  }
-  return t;
+  return tableWith(policy.prices);
 }
+
+const tableWith = memoized((prices: Policy['prices']): PriceTable =>
+  Object.keys(prices).length === 0 ? DEFAULT_PRICES : { ...DEFAULT_PRICES, ...prices },
+);
 
 /** A model name without a dated snapshot's suffix (`claude-sonnet-4-5-20250929` → `claude-sonnet-4-5`). */
 const undated = (model: string): string => model.replace(/-\d{8}$/, '');
@@ -135,22 +133,16 @@ export function estimateUsd(table: PriceTable, model: string, tokens: number): D
 const estimateOfPrice = memoizedByNumber(64, (p: ModelPrice, tokens: number): Decimal =>
   blendedPrice(p).times(tokens).div(PER_MILLION),
 );
-const blended = new WeakMap<ModelPrice, Decimal>();
 /**
  * USD per million tokens of the default mix on one model. The gate prices every candidate model on
  * every call, and the blend is seven decimal operations on prices that do not change, so it is
  * memoised per (immutable) price entry.
  */
-function blendedPrice(p: ModelPrice): Decimal {
-  let v = blended.get(p);
-  if (!v) {
-    const m = DEFAULT_TOKEN_MIX;
-    v = p.input
-      .times(m.input)
-      .plus(p.output.times(m.output))
-      .plus(p.cacheRead.times(m.cacheRead))
-      .plus(p.cacheWrite.times(m.cacheWrite));
-    blended.set(p, v);
-  }
-  return v;
-}
+const blendedPrice = memoized((p: ModelPrice): Decimal => {
+  const m = DEFAULT_TOKEN_MIX;
+  return p.input
+    .times(m.input)
+    .plus(p.output.times(m.output))
+    .plus(p.cacheRead.times(m.cacheRead))
+    .plus(p.cacheWrite.times(m.cacheWrite));
+});

@@ -2,6 +2,7 @@ import { DateTime, type Duration } from 'luxon';
 import type { Decimal } from 'decimal.js';
 import type { Confidence } from './confidence.js';
 import type { WindowSpec } from './window.js';
+import { memoized } from './memo.js';
 
 /** What the register holds about a window's current period (all optional: a window may have no state). */
 export interface HeldWindow {
@@ -48,16 +49,8 @@ interface ShiftMemo {
 }
 const memo = new WeakMap<Duration, ShiftMemo>();
 
-const lenMemo = new WeakMap<Duration, number>();
 /** A duration's nominal length in ms (memoised: luxon recomputes it from its units on every call). */
-function lengthMs(length: Duration): number {
-  let v = lenMemo.get(length);
-  if (v === undefined) {
-    v = length.toMillis();
-    lenMemo.set(length, v);
-  }
-  return v;
-}
+const lengthMs = memoized((length: Duration): number => length.toMillis());
 
 /** `anchor + length × k`, computed on the calendar of the anchor's zone (keeps local time across DST). */
 export function addPeriods(anchor: DateTime, length: Duration, k: number): DateTime {
