@@ -222,6 +222,11 @@ describe('the trace of a tested account', () => {
           fc.integer({ min: 0, max: 4_000 }).map((n) => ({ cents: n })),
           // An estimate of exactly (or within a rounding of) a window's headroom: the boundary case.
           fc.constantFrom('five-hour', 'weekly', 'weekly-opus').map((name) => ({ name })),
+          // A share of a window within a rounding of halfway between two four-decimal texts.
+          fc.record({
+            halfway: fc.constantFrom('five-hour', 'weekly', 'weekly-opus'),
+            tenThousandths: fc.integer({ min: 0, max: 20_000 }),
+          }),
         ),
         (g, overspend, estimate) => {
           const snap = build('acct-0', g);
@@ -229,7 +234,10 @@ describe('the trace of a tested account', () => {
           const windows = exactWindows(snap, authorizations);
           let usd = dec(0);
           if ('cents' in estimate) usd = dec(estimate.cents).div(100);
-          else {
+          else if ('halfway' in estimate) {
+            const w = windows.find((x) => x.spec.name === estimate.halfway) ?? windows[0];
+            if (w) usd = dec(estimate.tenThousandths).plus('0.5').div(10_000).div(w.h.percentPerUsd);
+          } else {
             const w = windows.find((x) => x.spec.name === estimate.name) ?? windows[0];
             if (w) usd = w.h.headroomPercent.div(w.h.percentPerUsd);
           }
@@ -264,6 +272,7 @@ describe('the trace of a tested account', () => {
               (p.gt(0) || h.usedPercent.plus(h.reservedPercent).lte(h.capPercent));
             const pace = d.trace.find((s) => s.rule === 'window.pace' && s.window === spec.name);
             expect(pace?.outcome).toBe(fits ? 'pass' : 'fail');
+            expect(pace?.numbers?.estimate).toBe(p.toFixed(4));
             const slack = h.headroomPercent.minus(p);
             if (!best || slack.lt(best.room.minus(best.p)))
               best = { name: spec.name, p, room: h.headroomPercent };

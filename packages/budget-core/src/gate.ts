@@ -30,6 +30,7 @@ import {
 import {
   estimateToFixed4,
   headroomEstimate,
+  num,
   sameHeadroomInputs,
   type HeadroomEstimate,
 } from './headroom-estimate.js';
@@ -112,18 +113,18 @@ function windowText(w: PacedWindow): WindowText {
 }
 
 /**
- * Whether a task of `p` % fits the window now (see `fitsWindow`): decided on the estimate when `p`
- * is clear of the headroom by more than both errors, else on the exact numbers.
+ * Whether a task taking `share` of the window fits it now (see `fitsWindow`): decided on the
+ * estimates when the share is clear of the headroom by more than both errors, else exactly.
  */
-function fitsNow(w: PacedWindow, p: Decimal, pn: number): boolean {
+function fitsNow(w: PacedWindow, share: WindowShare): boolean {
   const e = estimateOf(w);
-  // pn is p.toNumber(), the nearest double to p.
-  const margin = e.error + Math.abs(pn) * 2 ** -50;
-  if (!w.h && p.gt(0)) {
-    if (pn < e.percent - margin) return true;
-    if (pn > e.percent + margin) return false;
+  if (!w.h && share.approx > 0) {
+    const margin = e.error + share.error;
+    if (share.approx < e.percent - margin) return true;
+    if (share.approx > e.percent + margin) return false;
   }
   const h = exact(w);
+  const p = share.percent;
   return p.lte(h.headroomPercent) && (p.gt(0) || h.usedPercent.plus(h.reservedPercent).lte(h.capPercent));
 }
 
@@ -139,13 +140,39 @@ interface RankScore {
   binding?: PacedWindow;
 }
 
-/** The share of one window a tested task would take. */
-interface WindowShare {
-  percent: Decimal;
-  /** As the trace prints it in the window's step. */
-  text: string;
-  /** The nearest double (`toNumber` parses the decimal's text, so it is done once). */
-  approx: number;
+/**
+ * The share of one window a tested task would take, in percent: a double within `error` of it
+ * for the checks and the text, and the exact decimal only where something needs it (a near-tie
+ * with the headroom, or the reservation of the admitted candidate). The product and the text in
+ * decimals cost about as much as the rest of a tested window.
+ */
+class WindowShare {
+  private exactPercent?: Decimal;
+  /** As the trace prints it: four decimals, exactly as `toFixed(4)` prints the exact share. */
+  readonly text: string;
+
+  constructor(
+    private readonly usd: Decimal,
+    private readonly percentPerUsd: Decimal,
+    /** Within `error` of the exact share. */
+    readonly approx: number,
+    readonly error: number,
+  ) {
+    this.text = estimateToFixed4({ percent: approx, error }) ?? pct(this.percent);
+  }
+
+  /** The exact share: the estimate in USD times the window's percent per USD. */
+  get percent(): Decimal {
+    this.exactPercent ??= this.usd.times(this.percentPerUsd);
+    return this.exactPercent;
+  }
+}
+
+/** The share of a window with `percentPerUsd` that a task of `usd` would take. */
+function shareOf(usd: Decimal, percentPerUsd: Decimal): WindowShare {
+  // Two conversions to the nearest double and one product: three roundings, well within 2^-50.
+  const approx = num(usd) * num(percentPerUsd);
+  return new WindowShare(usd, percentPerUsd, approx, Math.abs(approx) * 2 ** -50);
 }
 
 /** A hard USD ceiling as it applies to one account now. */
@@ -537,11 +564,10 @@ class GateRun {
         continue;
       }
       const t = w.text ?? windowText(w);
-      const p = usd.times(t.percentPerUsd);
-      const pText = pct(p);
-      const pn = p.toNumber();
-      shares.push({ percent: p, text: pText, approx: pn });
-      const ok = fitsNow(w, p, pn);
+      const share = shareOf(usd, t.percentPerUsd);
+      const pText = share.text;
+      shares.push(share);
+      const ok = fitsNow(w, share);
       this.step({
         rule: w.input.bypass === true ? 'window.limit' : 'window.pace',
         outcome: ok ? 'pass' : 'fail',
@@ -963,8 +989,8 @@ function tightestByEstimate(c: CandidateEval): { w: PacedWindow; share: WindowSh
     const share = c.shares[i];
     if (share === undefined) continue;
     const e = estimateOf(w);
-    // toNumber's rounding of the percent, and the subtraction's.
-    const error = e.error + (Math.abs(share.approx) + Math.abs(e.percent)) * 2 ** -50;
+    // The share's own error, and the subtraction's rounding.
+    const error = e.error + share.error + (Math.abs(share.approx) + Math.abs(e.percent)) * 2 ** -50;
     const slack = e.percent - share.approx;
     if (!best || slack + error < best.slack - best.error) best = { w, share, slack, error };
     else if (!(slack - error > best.slack + best.error)) return undefined;

@@ -27,7 +27,7 @@ export interface HeadroomEstimate {
 const ERROR_PER_MAGNITUDE = 2 ** -45;
 
 /** A decimal as the nearest double, memoised per (immutable) decimal: toNumber parses its text. */
-const num = memoized((d: Decimal): number => d.toNumber());
+export const num = memoized((d: Decimal): number => d.toNumber());
 
 /**
  * The same ideal line as `idealPercentAt` with L = 100, in doubles. 100 × elapsed is an exact
