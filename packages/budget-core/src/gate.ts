@@ -175,6 +175,13 @@ function shareOf(usd: Decimal, percentPerUsd: Decimal): WindowShare {
   return new WindowShare(usd, percentPerUsd, approx, Math.abs(approx) * 2 ** -50);
 }
 
+/** An account being ranked for a model, with its score and whether it sorts last as metered. */
+interface Ranked {
+  acct: AccountEval;
+  score: RankScore;
+  metered: 0 | 1;
+}
+
 /** A hard USD ceiling as it applies to one account now. */
 interface CeilingCheck {
   scope: 'account' | 'provider';
@@ -465,23 +472,29 @@ class GateRun {
   rank(model: string, snaps: readonly AccountSnapshot[]): AccountEval[] {
     const accts = snaps.map((a) => this.account(a));
     if (accts.length < 2) return accts;
-    const scores = new Map(accts.map((a) => [a, this.rankScore(a, model)]));
-    const score = (a: AccountEval): RankScore => scores.get(a) ?? { exact: ZERO, percent: 0, error: 0 };
-    const exactScore = (a: AccountEval, s: RankScore): Decimal => {
+    // Each account with its score, so that the sort reads fields rather than looking scores up.
+    const meteredLast = this.policy.routing.meteredLast;
+    const ranked: Ranked[] = accts.map((acct) => ({
+      acct,
+      score: this.rankScore(acct, model),
+      metered: meteredLast && acct.snap.account.kind === 'api' ? 1 : 0,
+    }));
+    const exactScore = (r: Ranked): Decimal => {
+      const s = r.score;
       if (!s.exact) {
         // A certainly binding window is the score (capped at L, as scoreFor does); the others
         // need no decimals.
         const h = s.binding ? exact(s.binding).headroomPercent : undefined;
-        s.exact = h ? (h.lt(LIMIT_PERCENT) ? h : LIMIT_PERCENT) : this.scoreFor(a, model);
+        s.exact = h ? (h.lt(LIMIT_PERCENT) ? h : LIMIT_PERCENT) : this.scoreFor(r.acct, model);
       }
       return s.exact;
     };
     // Scores whose error intervals do not overlap are ordered by their doubles; only near-ties pay
     // for the exact decimals, and not even those when both are set by windows with the same inputs
     // (accounts reporting the same usage against the same schedule).
-    const byScore = (a: AccountEval, b: AccountEval): number => {
-      const sa = score(a);
-      const sb = score(b);
+    const byScore = (a: Ranked, b: Ranked): number => {
+      const sa = a.score;
+      const sb = b.score;
       if (sa.exact !== undefined && sa.exact === sb.exact) return 0;
       if (!sa.exact || !sb.exact) {
         const gap = sb.percent - sa.percent;
@@ -493,21 +506,16 @@ class GateRun {
         )
           return 0;
       }
-      return exactScore(b, sb).comparedTo(exactScore(a, sa));
+      return exactScore(b).comparedTo(exactScore(a));
     };
-    const metered = (a: AccountEval) =>
-      this.policy.routing.meteredLast && a.snap.account.kind === 'api' ? 1 : 0;
-    accts.sort((a, b) => metered(a) - metered(b) || byScore(a, b));
-    const text = (a: AccountEval): string => {
-      const s = score(a);
-      return (s.exact ? undefined : estimateToFixed4(s)) ?? pct(exactScore(a, s));
-    };
-    this.step({
-      rule: 'route.rank',
-      outcome: 'info',
-      model,
-      numbers: Object.fromEntries(accts.map((a) => [a.id, text(a)])),
-    });
+    ranked.sort((a, b) => a.metered - b.metered || byScore(a, b));
+    // Built by assignment: Object.fromEntries cost as much as ranking ten accounts.
+    const numbers: Record<string, string> = {};
+    for (const [i, r] of ranked.entries()) {
+      numbers[r.acct.id] = (r.score.exact ? undefined : estimateToFixed4(r.score)) ?? pct(exactScore(r));
+      accts[i] = r.acct;
+    }
+    this.step({ rule: 'route.rank', outcome: 'info', model, numbers });
     return accts;
   }
 
