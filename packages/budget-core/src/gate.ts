@@ -35,7 +35,7 @@ import {
   type HeadroomEstimate,
 } from './headroom-estimate.js';
 import { currentWindowMs, type EffectiveWindowMs } from './window-schedule.js';
-import { candidateModels, mappedAccounts, resolveLadder } from './ladder.js';
+import { candidateModels, candidatesText, ladderText, mappedAccounts, resolveLadder } from './ladder.js';
 import { ceilingPeriodBounds } from './ceiling-period.js';
 
 /**
@@ -592,7 +592,6 @@ class GateRun {
     for (const c of ceilings) {
       const after = c.usedUsd.plus(usd);
       const ok = after.lte(c.limitUsd);
-      const left = c.limitUsd.minus(c.usedUsd);
       this.step({
         rule: `ceiling.${c.scope}`,
         outcome: ok ? 'pass' : 'fail',
@@ -609,6 +608,7 @@ class GateRun {
       });
       if (!ok && fits) {
         fits = false;
+        const left = c.limitUsd.minus(c.usedUsd);
         const state = left.isNegative()
           ? `is $${left.neg().toString()} over`
           : `has $${left.toString()} left`;
@@ -782,8 +782,8 @@ export function decide(
     rule: 'ladder',
     outcome: 'info',
     numbers: {
-      ladder: ladder.join(' > '),
-      candidates: models.join(' > '),
+      ladder: ladderText(ladder),
+      candidates: candidatesText(ladder, request.model),
       accounts: mapped.map((a) => a.account.id).join(','),
     },
   });

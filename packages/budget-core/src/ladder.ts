@@ -1,5 +1,6 @@
 import type { Policy } from './policy.js';
 import type { AccountSnapshot } from './snapshot.js';
+import { memoized } from './memo.js';
 
 /**
  * The accounts a task class may use, in routing order: first those named in
@@ -58,4 +59,28 @@ export function candidateModels(ladder: readonly string[], requested: string): s
   const i = ladder.indexOf(requested);
   if (i < 0) return [requested];
   return ladder.slice(i);
+}
+
+// A policy's ladders live as long as the policy, so their texts are kept with them; a ladder
+// resolved from the accounts is new on each call and only pays for its own joins.
+const texts = memoized((ladder: readonly string[]) => ({
+  text: ladder.join(' > '),
+  candidates: new Map<string, string>(),
+}));
+
+/** A ladder as the trace prints it: `opus > sonnet > haiku`. */
+export function ladderText(ladder: readonly string[]): string {
+  return texts(ladder).text;
+}
+
+/** {@link candidateModels} as the trace prints them. */
+export function candidatesText(ladder: readonly string[], requested: string): string {
+  const t = texts(ladder);
+  let v = t.candidates.get(requested);
+  if (v === undefined) {
+    v = candidateModels(ladder, requested).join(' > ');
+    // Only models on the ladder are kept: requests name any model, and the map must stay small.
+    if (ladder.includes(requested)) t.candidates.set(requested, v);
+  }
+  return v;
 }
