@@ -24,6 +24,9 @@ const NUM_RUNS = 150;
 // the gate's estimates cannot decide and it falls back to decimals or to comparing inputs).
 const USAGE = ['0', '12.5', '33.3333', '50', '87.25', '99.99', '100', '130'];
 const CAPACITIES = ['30', '40', '1000'];
+// Overspend amounts; at 2.5 % per USD (capacity 40), $0.0003 is an allowance of 0.00075 %, exactly
+// halfway between two four-decimal texts, whose nearest double lies just below it.
+const OVERSPEND = ['0', '25', '12.34', '0.0003'];
 const RESETS_IN_H = [1, 30, 100, 168];
 const policy = policySchema.parse({
   ladder: ['claude-opus-4', 'claude-sonnet-4'],
@@ -185,7 +188,7 @@ describe('ranking accounts', () => {
     fc.assert(
       fc.property(
         fc.array(accountArb, { minLength: 2, maxLength: MAX_ACCOUNTS }),
-        fc.option(fc.constantFrom('0', '25', '12.34')),
+        fc.option(fc.constantFrom(...OVERSPEND)),
         (gens, overspend) => {
           const accounts = gens.map((g, i) => build(`acct-${i}`, g));
           const authorizations = authorizationsFor(gens, overspend);
@@ -217,7 +220,7 @@ describe('the trace of a tested account', () => {
     fc.assert(
       fc.property(
         accountArb,
-        fc.option(fc.constantFrom('0', '25', '12.34')),
+        fc.option(fc.constantFrom(...OVERSPEND)),
         fc.oneof(
           fc.integer({ min: 0, max: 4_000 }).map((n) => ({ cents: n })),
           // An estimate of exactly (or within a rounding of) a window's headroom: the boundary case.

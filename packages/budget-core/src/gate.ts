@@ -69,7 +69,8 @@ interface WindowText {
   used: Decimal;
   reserved: Decimal;
   burst: Decimal;
-  allowance: Decimal;
+  /** As the trace prints it: '0' when there is none, else four decimals. */
+  allowance: string;
   ideal: string;
   cap: string;
   headroom: string;
@@ -105,11 +106,23 @@ function windowText(w: PacedWindow): WindowText {
     used: w.h?.usedPercent ?? windowUsedPercent(input.state, period.signalInWindow, percentPerUsd),
     reserved: input.state?.reservedPercent ?? ZERO,
     burst: windowBurstPercent(input.burst, period.resetMs - period.startMs),
-    allowance: w.h?.allowancePercent ?? windowAllowancePercent(input.authorizations, percentPerUsd),
+    allowance: allowanceText(w, e, percentPerUsd),
     ideal: ideal ?? pct(exact(w).idealPercent),
     cap: cap ?? pct(exact(w).capPercent),
     headroom: headroom ?? pct(exact(w).headroomPercent),
   };
+}
+
+/** A window's overspend allowance as the trace prints it, from the estimate when it is certain. */
+function allowanceText(w: PacedWindow, e: HeadroomEstimate, percentPerUsd: Decimal): string {
+  if (w.h) return w.h.allowancePercent.isZero() ? '0' : pct(w.h.allowancePercent);
+  const auth = w.input.authorizations;
+  if (!auth || auth.overspendUsd.isZero() || percentPerUsd.isZero()) return '0';
+  const text =
+    e.allowance === undefined || e.bound === undefined
+      ? undefined
+      : estimateToFixed4({ percent: e.allowance, error: e.bound });
+  return text ?? pct(windowAllowancePercent(auth, percentPerUsd));
 }
 
 /**
@@ -452,7 +465,7 @@ class GateRun {
           reserved: t.reserved.toString(),
           ideal: t.ideal,
           burst: burstText(t.burst),
-          allowance: t.allowance.isZero() ? '0' : pct(t.allowance),
+          allowance: t.allowance,
           cap: t.cap,
           headroom: t.headroom,
           start: iso(w.period.startMs),

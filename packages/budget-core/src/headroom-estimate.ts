@@ -16,7 +16,9 @@ export interface HeadroomEstimate {
   ideal?: number;
   /** How high usage may go now (`capPercent`), within `bound`. */
   cap?: number;
-  /** The error bound of `ideal` and `cap` (never 0). */
+  /** The overspend allowance in percentage points (`allowancePercent`), within `bound`. */
+  allowance?: number;
+  /** The error bound of `ideal`, `cap` and `allowance` (never 0). */
   bound?: number;
 }
 
@@ -96,8 +98,8 @@ export function headroomEstimate(input: WindowHeadroomInput, window?: EffectiveW
     Math.abs(base);
   const error = magnitude * ERROR_PER_MAGNITUDE;
   // Usage certainly past the cap: the decimal headroom is exactly 0, as is this one.
-  if (room < -error) return { percent: 0, error: 0, ideal, cap, bound: error };
-  return { percent: room > 0 ? room : 0, error, ideal, cap, bound: error };
+  if (room < -error) return { percent: 0, error: 0, ideal, cap, allowance, bound: error };
+  return { percent: room > 0 ? room : 0, error, ideal, cap, allowance, bound: error };
 }
 
 /**
