@@ -370,6 +370,54 @@ describe('decide', () => {
   });
 });
 
+describe('authorizations across the accounts of one decision', () => {
+  it('each tested account gets exactly the authorizations whose scope covers it, by account and by provider', () => {
+    // Nothing fits (every week is past its pace line), so every account is tested and traced.
+    const sub = (id: string, provider: string, models: string[]): AccountSnapshot => ({
+      account: account({ id, provider, models }),
+      windows: [weekly('95')],
+      inflight: 0,
+    });
+    const d = decide(
+      req(),
+      snap(
+        [
+          sub('ant-1', 'anthropic', [OPUS, SONNET, HAIKU]),
+          sub('ant-2', 'anthropic', [OPUS, SONNET, HAIKU]),
+          sub('ant-3', 'anthropic', [OPUS, SONNET, HAIKU]),
+          sub('oai-1', 'openai', [CODEX]),
+          sub('oai-2', 'openai', [CODEX]),
+        ],
+        {
+          authorizations: [
+            auth({ id: 'over-ant', kind: 'overspend', amountUsd: '5', scope: { provider: 'anthropic' } }),
+            auth({ id: 'rapid-ant-2', kind: 'rapid', multiplier: '1.5', scope: { account: 'ant-2' } }),
+            auth({ id: 'over-oai-2', kind: 'overspend', amountUsd: '7', scope: { account: 'oai-2' } }),
+            auth({ id: 'bypass-all', kind: 'urgency-bypass', scope: {} }),
+          ],
+        },
+      ),
+      policy(),
+      NOW,
+    );
+    const active: Record<string, string> = Object.fromEntries(
+      d.trace
+        .filter((s) => s.rule === 'authorization.active')
+        .map((s): [string, string] => [
+          s.account ?? '-',
+          `${s.numbers?.ids} ${s.numbers?.overspendUsd} ${s.numbers?.rapidMultiplier}`,
+        ]),
+    );
+    expect(active).toEqual({
+      'ant-1': 'bypass-all,over-ant 5 1',
+      'ant-2': 'bypass-all,over-ant,rapid-ant-2 5 1.5',
+      'ant-3': 'bypass-all,over-ant 5 1',
+      'oai-1': 'bypass-all 0 1',
+      'oai-2': 'bypass-all,over-oai-2 7 1',
+    });
+  });
+});
+
 describe('routing between prepaid and metered accounts', () => {
   // A metered key starts each day with its whole ceiling free, so by headroom share it would always
   // outrank a subscription that has room; the simulator showed real money spent first that way.

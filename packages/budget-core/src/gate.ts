@@ -300,6 +300,9 @@ class GateRun {
   private readonly accounts = new Map<string, AccountEval>();
   private readonly estimates = new Map<string, { usd: Decimal; source: string }>();
   private readonly auths: Snapshot['authorizations'];
+  /** The accounts some authorization in force names; every other account's depend on its provider alone. */
+  private readonly named: ReadonlySet<string>;
+  private readonly byProvider = new Map<string, ActiveAuthorizations>();
   private readonly bypassLevel: boolean;
 
   constructor(
@@ -325,7 +328,33 @@ class GateRun {
               (a.scope.taskClass === undefined || a.scope.taskClass === request.taskClass) &&
               (a.scope.mission === undefined || a.scope.mission === request.mission),
           );
+    const named = new Set<string>();
+    for (const a of this.auths) if (a.scope.account !== undefined) named.add(a.scope.account);
+    this.named = named;
     this.bypassLevel = policy.urgency.bypassLevels.includes(request.urgency);
+  }
+
+  /** The authorizations in force for a task on one account (folded once per provider where they can be). */
+  private authorizationsFor(id: string, provider: string): ActiveAuthorizations {
+    if (this.auths.length === 0) return NO_AUTHORIZATIONS;
+    const shared = !this.named.has(id);
+    if (shared) {
+      const hit = this.byProvider.get(provider);
+      if (hit) return hit;
+    }
+    const { request } = this;
+    const auth = activeAuthorizations(
+      this.auths,
+      {
+        account: id,
+        provider,
+        taskClass: request.taskClass,
+        ...(request.mission !== undefined ? { mission: request.mission } : {}),
+      },
+      this.nowMs,
+    );
+    if (shared) this.byProvider.set(provider, auth);
+    return auth;
   }
 
   estimate(model: string): { usd: Decimal; source: string } {
@@ -342,20 +371,8 @@ class GateRun {
     const hit = this.accounts.get(id);
     if (hit) return hit;
     const { account } = snap;
-    const { policy, snapshot, request, nowMs } = this;
-    const auth =
-      this.auths.length === 0
-        ? NO_AUTHORIZATIONS
-        : activeAuthorizations(
-            this.auths,
-            {
-              account: id,
-              provider: account.provider,
-              taskClass: request.taskClass,
-              ...(request.mission !== undefined ? { mission: request.mission } : {}),
-            },
-            nowMs,
-          );
+    const { policy, snapshot, nowMs } = this;
+    const auth = this.authorizationsFor(id, account.provider);
     const bypass = this.bypassLevel && auth.bypass;
     const windows: PacedWindow[] = [];
     // Windows are evaluated in name order so the trace does not depend on input order.
