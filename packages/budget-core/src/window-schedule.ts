@@ -111,6 +111,31 @@ function rollForward(length: Duration, timezone: string, anchorMs: number, nowMs
 }
 
 /**
+ * `fromMs` moved by `k` lengths of a window: elapsed time for a rolling window, the account's
+ * calendar for a fixed one.
+ */
+function shifted(
+  spec: Pick<WindowSpec, 'length' | 'rolling'>,
+  timezone: string,
+  lenMs: number,
+  fromMs: number,
+  k: number,
+): number {
+  return spec.rolling ? fromMs + lenMs * k : shiftMs(spec.length, timezone, fromMs, k);
+}
+
+/** A period, whose signal counts when it was observed at or after the period's start. */
+function period(
+  startMs: number,
+  resetMs: number,
+  confidence: Confidence,
+  basis: WindowBasis,
+  observedMs: number,
+): EffectiveWindowMs {
+  return { startMs, resetMs, confidence, signalInWindow: observedMs >= startMs, basis };
+}
+
+/**
  * The current period of a window at `nowMs` (see {@link currentWindow} for the rules), in epoch
  * milliseconds. luxon is used only for calendar shifts, and those are memoised.
  */
@@ -121,24 +146,14 @@ export function currentWindowMs(
   nowMs: number,
 ): EffectiveWindowMs {
   const lenMs = lengthMs(spec.length);
-  const observedMs = held?.observedAt ? held.observedAt.toMillis() : Number.NaN;
   // NaN compares false, so a window with no observation never carries a signal.
-  const result = (startMs: number, resetMs: number, confidence: Confidence, basis: WindowBasis) => ({
-    startMs,
-    resetMs,
-    confidence,
-    signalInWindow: observedMs >= startMs,
-    basis,
-  });
-  // Rolling windows last `length` of elapsed time; fixed ones `length` on the account's calendar.
-  const back = (ms: number) => (spec.rolling ? ms - lenMs : shiftMs(spec.length, timezone, ms, -1));
-  const ahead = (ms: number) => (spec.rolling ? ms + lenMs : shiftMs(spec.length, timezone, ms, 1));
+  const observedMs = held?.observedAt ? held.observedAt.toMillis() : Number.NaN;
 
   if (held?.resetAt && held.confidence !== 'unknown') {
     const resetMs = held.resetAt.toMillis();
     if (resetMs > nowMs) {
-      const periodStartMs = back(resetMs);
-      if (periodStartMs <= nowMs) return result(periodStartMs, resetMs, held.confidence, 'held');
+      const periodStartMs = shifted(spec, timezone, lenMs, resetMs, -1);
+      if (periodStartMs <= nowMs) return period(periodStartMs, resetMs, held.confidence, 'held', observedMs);
       // A reset more than one length ahead is kept (a later reset only slows pacing); its period
       // is taken to start now. That start moves with the clock, so the held signal cannot be
       // judged against it: every reading would drop out of the window a moment after it arrived
@@ -156,7 +171,7 @@ export function currentWindowMs(
     if (!spec.rolling) {
       const at = rollForward(spec.length, timezone, resetMs, nowMs);
       const confidence: Confidence = held.confidence === 'provider' ? 'estimated' : held.confidence;
-      return result(back(at), at, confidence, 'rolled');
+      return period(shifted(spec, timezone, lenMs, at, -1), at, confidence, 'rolled', observedMs);
     }
   }
 
@@ -164,7 +179,7 @@ export function currentWindowMs(
   if (spec.rolling && startedMs <= nowMs && startedMs + lenMs > nowMs) {
     const confidence: Confidence =
       held?.confidence === 'unknown' ? 'estimated' : (held?.confidence ?? 'estimated');
-    return result(startedMs, startedMs + lenMs, confidence, 'started');
+    return period(startedMs, startedMs + lenMs, confidence, 'started', observedMs);
   }
 
   const sawUsage = held?.usedPercent !== undefined && held.usedPercent.gt(0);
@@ -173,13 +188,19 @@ export function currentWindowMs(
   if (sawUsage && !inEndedWindow && observedMs <= nowMs && observedMs + lenMs > nowMs) {
     // Usage was seen at observedAt, so the window began no later than that: the latest plausible
     // reset is observedAt + length.
-    return result(observedMs, ahead(observedMs), 'unknown', 'latest-plausible');
+    return period(
+      observedMs,
+      shifted(spec, timezone, lenMs, observedMs, 1),
+      'unknown',
+      'latest-plausible',
+      observedMs,
+    );
   }
   // Nothing running that we know of: a window could begin now, so the latest plausible reset is
   // now + length; the held signal (if any) is from an earlier period.
   return {
     startMs: nowMs,
-    resetMs: ahead(nowMs),
+    resetMs: shifted(spec, timezone, lenMs, nowMs, 1),
     confidence: spec.rolling ? 'estimated' : 'unknown',
     signalInWindow: false,
     basis: spec.rolling ? 'fresh' : 'latest-plausible',
