@@ -170,6 +170,22 @@ describeOnBackends('fleet.reservation_settle_batch', (env) => {
     });
   });
 
+  it('commits without waiting for the disk, in the settling transaction only (migration 0011)', async () => {
+    // Losing a settlement in a crash only puts back a reservation that was freed; everything else
+    // (reservations above all) must still wait for the WAL to reach the disk.
+    const db = env().database.db;
+    const setting = async (q: Kysely<FleetDatabase>) =>
+      (await sql<{ s: string }>`select current_setting('synchronous_commit') as s`.execute(q)).rows[0]?.s;
+    const outside = await setting(db);
+    expect(outside).not.toBe('off');
+    await db.transaction().execute(async (trx) => {
+      expect(await setting(trx)).toBe(outside);
+      await sql`select fleet.reservation_settle_batch('[]'::jsonb)`.execute(trx);
+      expect(await setting(trx)).toBe('off');
+    });
+    expect(await setting(db)).toBe(outside);
+  });
+
   it('refuses an entry whose caller’s token is revoked, on both paths, and settles the others', async () => {
     // The property holds the paths to each other; this holds them to the rule itself.
     const db = env().database.db;

@@ -9,6 +9,7 @@ import { fillFactorMigration } from './0007-fillfactor.js';
 import { noSubtransactionsMigration } from './0008-no-subtransactions.js';
 import { batchFastPathMigration } from './0009-batch-fast-path.js';
 import { settleFastPathMigration } from './0010-settle-fast-path.js';
+import { releaseAsyncCommitMigration } from './0011-release-async-commit.js';
 
 /** Every migration, in order; names are stable forever (the migrator records them). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0008-no-subtransactions': noSubtransactionsMigration,
   '0009-batch-fast-path': batchFastPathMigration,
   '0010-settle-fast-path': settleFastPathMigration,
+  '0011-release-async-commit': releaseAsyncCommitMigration,
 };
 
 /** Migrations live in code, so the built dist carries them and no file system lookup can miss one. */
