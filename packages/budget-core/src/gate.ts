@@ -300,7 +300,7 @@ class GateRun {
   private readonly accounts = new Map<string, AccountEval>();
   private readonly estimates = new Map<string, { usd: Decimal; source: string }>();
   private readonly auths: Snapshot['authorizations'];
-  /** The accounts some authorization in force names; every other account's depend on its provider alone. */
+  /** The accounts some authorization in force names by id; any other account's fold depends on its provider alone. */
   private readonly named: ReadonlySet<string>;
   private readonly byProvider = new Map<string, ActiveAuthorizations>();
   private readonly bypassLevel: boolean;
