@@ -418,6 +418,24 @@ describe('authorizations across the accounts of one decision', () => {
   });
 });
 
+describe('the ranking in the trace', () => {
+  it('lists the accounts best first in route.rank.order, also when their ids are integers', () => {
+    const sub = (id: string, used: string): AccountSnapshot => ({
+      account: account({ id }),
+      windows: [weekly(used)],
+      inflight: 0,
+    });
+    const d = decide(req(), snap([sub('1', '40'), sub('2', '20'), sub('10', '5')]), policy(), NOW);
+    expect(kind(d)).toBe('allow 10 claude-opus-4');
+    const rank = d.trace.find((s) => s.rule === 'route.rank');
+    expect(rank?.order).toEqual(['10', '2', '1']);
+    // What the order field is for: an object lists integer-like keys in ascending order.
+    expect(Object.keys(rank?.numbers ?? {})).toEqual(['1', '2', '10']);
+    // Headroom: the pace line 66.6667 % + the burst 0.5952 % (an hour of the week) − usage.
+    expect(rank?.numbers).toEqual({ '10': '62.2619', '2': '47.2619', '1': '27.2619' });
+  });
+});
+
 describe('routing between prepaid and metered accounts', () => {
   // A metered key starts each day with its whole ceiling free, so by headroom share it would always
   // outrank a subscription that has room; the simulator showed real money spent first that way.

@@ -541,11 +541,13 @@ class GateRun {
     ranked.sort((a, b) => a.metered - b.metered || byScore(a, b));
     // Built by assignment: Object.fromEntries cost as much as ranking ten accounts.
     const numbers: Record<string, string> = {};
+    const order: string[] = [];
     for (const [i, r] of ranked.entries()) {
       numbers[r.acct.id] = (r.score.exact ? undefined : estimateToFixed4(r.score)) ?? pct(exactScore(r));
+      order.push(r.acct.id);
       accts[i] = r.acct;
     }
-    this.step({ rule: 'route.rank', outcome: 'info', model, numbers });
+    this.step({ rule: 'route.rank', outcome: 'info', model, numbers, order });
     return accts;
   }
 

@@ -10,6 +10,12 @@ export interface TraceStep {
   model?: string;
   window?: string;
   numbers?: Record<string, string>;
+  /**
+   * `route.rank`: the account ids best first. The scores are in `numbers`, but an object's key order
+   * is not the ranking: JavaScript lists integer-like keys (`"7"`) first, and PostgreSQL's `jsonb`,
+   * where the audit trail keeps traces, sorts every key.
+   */
+  order?: string[];
   note?: string;
 }
 
