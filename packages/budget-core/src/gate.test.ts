@@ -418,6 +418,14 @@ describe('authorizations across the accounts of one decision', () => {
   });
 });
 
+describe('a malformed snapshot', () => {
+  it('is refused with a clear error when it lists an account twice', () => {
+    expect(() => decide(req(), snap([A('40'), B('10'), A('90')]), policy(), NOW)).toThrow(
+      'the snapshot lists account max-a twice',
+    );
+  });
+});
+
 describe('the ranking in the trace', () => {
   it('lists the accounts best first in route.rank.order, also when their ids are integers', () => {
     const sub = (id: string, used: string): AccountSnapshot => ({

@@ -789,6 +789,7 @@ function ceilingCheck(
  *   snapshot, policySchema.parse({}), DateTime.fromISO('2026-11-25T15:00:00Z'),
  * );
  * if (d.decision === 'queue') console.log(d.retryAt.toISO(), d.reason);
+ * @throws RangeError when the snapshot lists a mapped account twice (a caller's bug, not a budget state).
  */
 export function decide(
   request: DispatchRequest,
@@ -800,6 +801,13 @@ export function decide(
   const run = new GateRun(request, snapshot, policy, now, prices ?? priceTable(policy));
   const { trace } = run;
   const mapped = mappedAccounts(policy, request.taskClass, snapshot.accounts);
+  // Sorted by id, so a repeated account sits beside itself. Two states for one account cannot both
+  // be true, and the gate would otherwise decide on whichever came first.
+  for (let i = 1; i < mapped.length; i++) {
+    const id = mapped[i]?.account.id;
+    if (id === mapped[i - 1]?.account.id)
+      throw new RangeError(`the snapshot lists account ${id} twice; each account must appear once`);
+  }
   if (mapped.length === 0) {
     trace.push({
       rule: 'accounts.mapped',
