@@ -857,7 +857,7 @@ export function decide(
   const tried: CandidateEval[] = firstMiss ? [firstMiss] : [];
   const others = run.rank(
     request.model,
-    serving(request.model).filter((a) => a !== requested),
+    requested ? serving(request.model).filter((a) => a !== requested) : serving(request.model),
   );
   for (const [i, acct] of others.entries()) {
     const c = run.evaluate(acct, request.model);

@@ -74,12 +74,12 @@ export function headroomEstimate(input: WindowHeadroomInput, window?: EffectiveW
   const { spec, state, nowMs } = input;
   const w = window ?? currentWindowMs(spec, input.timezone, state, nowMs);
   const ppu = num(windowPercentPerUsd(spec, state, input.defaultCapacityUsd));
-  const signalled = state && w.signalInWindow ? num(state.usedPercent) : 0;
+  const seen = state ? num(state.usedPercent) : 0;
+  const signalled = w.signalInWindow ? seen : 0;
   const unsignaled = state?.unsignaledUsd ? num(state.unsignaledUsd) * ppu : 0;
   const used = signalled + unsignaled;
   const reserved = state ? num(state.reservedPercent) : 0;
   const auth = input.authorizations;
-  const seen = state ? num(state.usedPercent) : 0;
   const base = w.basis === 'latest-plausible' && w.signalInWindow && state ? (seen > 100 ? 100 : seen) : 0;
   const ideal = idealAt(w.startMs, w.resetMs, nowMs, auth?.rapid, base);
   const burst = burstNumber(input.burst, w.resetMs - w.startMs);

@@ -17,8 +17,13 @@ export function mappedAccounts(
     : undefined;
   const list = allowed ? accounts.filter((a) => allowed.includes(a.account.id)) : [...accounts];
   const order = policy.routing.order;
+  // Without a routing order (the usual case) the order is the ids': no look-ups per comparison.
+  if (order.length === 0) return list.sort(byId);
   return list.sort((a, b) => compareRouting(order, a.account.id, b.account.id));
 }
+
+const byId = (a: AccountSnapshot, b: AccountSnapshot): number =>
+  a.account.id < b.account.id ? -1 : a.account.id > b.account.id ? 1 : 0;
 
 /** Compares two account ids by routing order (listed first, in list order), then by id. */
 export function compareRouting(order: readonly string[], a: string, b: string): number {
