@@ -803,10 +803,13 @@ export function decide(
   const mapped = mappedAccounts(policy, request.taskClass, snapshot.accounts);
   // Sorted by id, so a repeated account sits beside itself. Two states for one account cannot both
   // be true, and the gate would otherwise decide on whichever came first.
+  // The same pass writes the ids for the trace.
+  let ids = mapped[0]?.account.id ?? '';
   for (let i = 1; i < mapped.length; i++) {
-    const id = mapped[i]?.account.id;
+    const id = mapped[i]?.account.id ?? '';
     if (id === mapped[i - 1]?.account.id)
       throw new RangeError(`the snapshot lists account ${id} twice; each account must appear once`);
+    ids += `,${id}`;
   }
   if (mapped.length === 0) {
     trace.push({
@@ -824,7 +827,7 @@ export function decide(
     numbers: {
       ladder: ladderText(ladder),
       candidates: candidatesText(ladder, request.model),
-      accounts: mapped.map((a) => a.account.id).join(','),
+      accounts: ids,
     },
   });
   const serving = (model: string) => mapped.filter((a) => a.account.models.includes(model));
