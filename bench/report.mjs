@@ -29,14 +29,17 @@ function decideSection(r) {
     '',
     'Command: `pnpm bench --only decide` (tinybench; `node bench/suites/decide.mjs`).',
     '',
-    '| accounts | p50 µs | p99 µs | mean µs | p50 / bar (10 µs) | p99 / bar (50 µs) | outcome |',
-    '|---:|---:|---:|---:|---:|---:|---|',
+    '| accounts | p50 µs | p99 µs | mean µs | p50 / bar (10 µs) | p99 / bar (50 µs) | new state: p50 µs | new state: p99 µs | outcome |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...r.rows.map(
       (x) =>
-        `| ${x.accounts} | ${fmt(x.p50us, 1)} | ${fmt(x.p99us, 1)} | ${fmt(x.meanUs, 1)} | ${ratio(x.p50us / 10)} | ${ratio(x.p99us / 50)} | ${x.outcome} |`,
+        `| ${x.accounts} | ${fmt(x.p50us, 1)} | ${fmt(x.p99us, 1)} | ${fmt(x.meanUs, 1)} | ${ratio(x.p50us / 10)} | ${ratio(x.p99us / 50)} | ${x.newState ? fmt(x.newState.p50us, 1) : ''} | ${x.newState ? fmt(x.newState.p99us, 1) : ''} | ${x.outcome} |`,
     ),
     '',
-    `Bar at 10 accounts: p50 ≤ 10 µs — ${verdict(ten.p50us <= 10)}; p99 ≤ 50 µs — ${verdict(ten.p99us <= 50)}.`,
+    `Bar at 10 accounts: p50 ≤ 10 µs — ${verdict(ten.p50us <= 10)}; p99 ≤ 50 µs — ${verdict(ten.p99us <= 50)}.` +
+      (ten.newState
+        ? ` The first columns decide on the same snapshot every call: the service's steady state, which decides on a register state it re-reads at most every 200 ms. "New state" gives each call a snapshot with the register's part made anew (window states and period totals as new decimals; accounts and authorizations shared), as after each re-read: every decimal the gate converts to a double is converted for the first time. On that measure the bar is ${ten.newState.p50us <= 10 && ten.newState.p99us <= 50 ? 'met' : '**missed**'} (p50 ${fmt(ten.newState.p50us, 1)} µs, p99 ${fmt(ten.newState.p99us, 1)} µs at 10 accounts).`
+        : ''),
     '',
   ];
 }

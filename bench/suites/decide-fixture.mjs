@@ -102,3 +102,28 @@ export const request = dispatchRequestSchema.parse({
   agent: 'bench',
   host: 'bench-host',
 });
+
+/**
+ * The snapshot with the register's part made anew (window states and period totals: new decimals),
+ * the accounts' settings and the authorizations shared — what the service holds after it re-reads
+ * the register, which it does at most every 200 ms.
+ */
+export function freshStateOf(snapshot) {
+  return {
+    ...snapshot,
+    accounts: snapshot.accounts.map((a) => ({
+      ...a,
+      windows: a.windows.map((w) => ({
+        ...w,
+        usedPercent: dec(w.usedPercent.toString()),
+        unsignaledUsd: dec(w.unsignaledUsd.toString()),
+        reservedPercent: dec(w.reservedPercent.toString()),
+      })),
+      period: {
+        ...a.period,
+        committedUsd: dec(a.period.committedUsd.toString()),
+        reservedUsd: dec(a.period.reservedUsd.toString()),
+      },
+    })),
+  };
+}
