@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import {
   activeAuthorizations,
   authorizationCovers,
   authorizationInForce,
   NO_AUTHORIZATIONS,
+  taskAuthorizations,
 } from './authorizations-active.js';
 import { authorizationSchema, type AuthorizationInput } from './authorization.js';
 
@@ -72,5 +74,58 @@ describe('activeAuthorizations', () => {
       until: '2026-11-28T00:00:00Z',
     });
     expect(activeAuthorizations([later], target, NOW.toMillis())).toBe(NO_AUTHORIZATIONS);
+  });
+});
+
+describe('taskAuthorizations', () => {
+  const ACCOUNTS = ['max-a', 'max-b', 'max-c', 'codex-a'];
+  const providerOf = (account: string) => (account.startsWith('codex') ? 'openai' : 'anthropic');
+  const scopeArb = fc.record(
+    {
+      account: fc.constantFrom(...ACCOUNTS),
+      provider: fc.constantFrom('anthropic', 'openai'),
+      taskClass: fc.constantFrom('feature', 'review'),
+      mission: fc.constantFrom('m1', 'm2'),
+    },
+    { requiredKeys: [] },
+  );
+  const authArb = fc.record({
+    kind: fc.constantFrom('rapid' as const, 'overspend' as const, 'urgency-bypass' as const),
+    scope: scopeArb,
+    // Hours from now: some not yet in force, some over.
+    fromH: fc.integer({ min: -3, max: 1 }),
+    lastsH: fc.integer({ min: 1, max: 4 }),
+    n: fc.integer({ min: 1, max: 4 }),
+  });
+
+  it('folds for every account exactly as activeAuthorizations does, asked in any order and again', () => {
+    fc.assert(
+      fc.property(
+        fc.array(authArb, { maxLength: 6 }),
+        fc.option(fc.constantFrom('m1', 'm2'), { nil: undefined }),
+        fc.array(fc.constantFrom(...ACCOUNTS), { minLength: 1, maxLength: 8 }),
+        (gens, mission, asked) => {
+          const auths = gens.map((g, i) =>
+            auth({
+              id: `a${i}`,
+              kind: g.kind,
+              scope: g.scope,
+              from: NOW.plus({ hours: g.fromH }).toISO() ?? '',
+              until: NOW.plus({ hours: g.fromH + g.lastsH }).toISO() ?? '',
+              ...(g.kind === 'rapid' ? { multiplier: String(1 + g.n / 2) } : {}),
+              ...(g.kind === 'overspend' ? { amountUsd: String(g.n * 5) } : {}),
+            }),
+          );
+          const task = { taskClass: 'feature', ...(mission !== undefined ? { mission } : {}) };
+          const forTask = taskAuthorizations(auths, task, NOW.toMillis());
+          for (const account of asked) {
+            const provider = providerOf(account);
+            expect(forTask(account, provider)).toEqual(
+              activeAuthorizations(auths, { account, provider, ...task }, NOW.toMillis()),
+            );
+          }
+        },
+      ),
+    );
   });
 });

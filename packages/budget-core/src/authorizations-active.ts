@@ -88,3 +88,48 @@ export function activeAuthorizations(
   ids.sort();
   return rapid ? { rapid, overspendUsd, bypass, ids } : { overspendUsd, bypass, ids };
 }
+
+/** The authorizations in force for one task, folded for one account it could run on. */
+export type TaskAuthorizations = (account: string, provider: string) => ActiveAuthorizations;
+
+/**
+ * {@link activeAuthorizations} for one task on each account the gate looks at. The authorizations
+ * are filtered once on what every account shares (the instant, the task class, the mission); after
+ * that only `account` and `provider` of a scope can tell two accounts apart, so an account that no
+ * authorization names by id has the fold of any other such account of its provider, kept once.
+ */
+export function taskAuthorizations(
+  auths: readonly Authorization[],
+  task: Pick<AuthorizationTarget, 'taskClass' | 'mission'>,
+  nowMs: number,
+): TaskAuthorizations {
+  const inForce = auths.filter(
+    (a) =>
+      authorizationInForce(a, nowMs) &&
+      (a.scope.taskClass === undefined || a.scope.taskClass === task.taskClass) &&
+      (a.scope.mission === undefined || a.scope.mission === task.mission),
+  );
+  if (inForce.length === 0) return () => NO_AUTHORIZATIONS;
+  const named = new Set<string>();
+  for (const a of inForce) if (a.scope.account !== undefined) named.add(a.scope.account);
+  const byProvider = new Map<string, ActiveAuthorizations>();
+  return (account, provider) => {
+    const shared = !named.has(account);
+    if (shared) {
+      const hit = byProvider.get(provider);
+      if (hit) return hit;
+    }
+    const folded = activeAuthorizations(
+      inForce,
+      {
+        account,
+        provider,
+        taskClass: task.taskClass,
+        ...(task.mission !== undefined ? { mission: task.mission } : {}),
+      },
+      nowMs,
+    );
+    if (shared) byProvider.set(provider, folded);
+    return folded;
+  };
+}

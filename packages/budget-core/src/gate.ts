@@ -11,10 +11,9 @@ import { ZERO } from './money.js';
 import { memoized } from './memo.js';
 import { estimateUsd, priceTable, type PriceTable } from './prices.js';
 import {
-  activeAuthorizations,
-  authorizationInForce,
-  NO_AUTHORIZATIONS,
+  taskAuthorizations,
   type ActiveAuthorizations,
+  type TaskAuthorizations,
 } from './authorizations-active.js';
 import {
   LIMIT_PERCENT,
@@ -299,10 +298,8 @@ class GateRun {
   readonly nowMs: number;
   private readonly accounts = new Map<string, AccountEval>();
   private readonly estimates = new Map<string, { usd: Decimal; source: string }>();
-  private readonly auths: Snapshot['authorizations'];
-  /** The accounts some authorization in force names by id; any other account's fold depends on its provider alone. */
-  private readonly named: ReadonlySet<string>;
-  private readonly byProvider = new Map<string, ActiveAuthorizations>();
+  /** The authorizations in force for this task, per account. */
+  private readonly authorizationsFor: TaskAuthorizations;
   private readonly bypassLevel: boolean;
 
   constructor(
@@ -313,48 +310,14 @@ class GateRun {
     readonly table: PriceTable,
   ) {
     this.nowMs = now.toMillis();
-    // Time, task class and mission are the same for every account, so authorizations are
-    // filtered on them once; each account then matches only account and provider.
-    const all =
+    this.authorizationsFor = taskAuthorizations(
       policy.authorizations.length === 0
         ? snapshot.authorizations
-        : [...snapshot.authorizations, ...policy.authorizations];
-    this.auths =
-      all.length === 0
-        ? all
-        : all.filter(
-            (a) =>
-              authorizationInForce(a, this.nowMs) &&
-              (a.scope.taskClass === undefined || a.scope.taskClass === request.taskClass) &&
-              (a.scope.mission === undefined || a.scope.mission === request.mission),
-          );
-    const named = new Set<string>();
-    for (const a of this.auths) if (a.scope.account !== undefined) named.add(a.scope.account);
-    this.named = named;
-    this.bypassLevel = policy.urgency.bypassLevels.includes(request.urgency);
-  }
-
-  /** The authorizations in force for a task on one account (folded once per provider where they can be). */
-  private authorizationsFor(id: string, provider: string): ActiveAuthorizations {
-    if (this.auths.length === 0) return NO_AUTHORIZATIONS;
-    const shared = !this.named.has(id);
-    if (shared) {
-      const hit = this.byProvider.get(provider);
-      if (hit) return hit;
-    }
-    const { request } = this;
-    const auth = activeAuthorizations(
-      this.auths,
-      {
-        account: id,
-        provider,
-        taskClass: request.taskClass,
-        ...(request.mission !== undefined ? { mission: request.mission } : {}),
-      },
+        : [...snapshot.authorizations, ...policy.authorizations],
+      request,
       this.nowMs,
     );
-    if (shared) this.byProvider.set(provider, auth);
-    return auth;
+    this.bypassLevel = policy.urgency.bypassLevels.includes(request.urgency);
   }
 
   estimate(model: string): { usd: Decimal; source: string } {
