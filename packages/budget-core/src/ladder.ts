@@ -22,8 +22,9 @@ export function mappedAccounts(
   return list.sort((a, b) => compareRouting(order, a.account.id, b.account.id));
 }
 
-const byId = (a: AccountSnapshot, b: AccountSnapshot): number =>
-  a.account.id < b.account.id ? -1 : a.account.id > b.account.id ? 1 : 0;
+/** Ids in code-unit order, the tie-break of every routing order. */
+const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const byId = (a: AccountSnapshot, b: AccountSnapshot): number => compareIds(a.account.id, b.account.id);
 
 /** Compares two account ids by routing order (listed first, in list order), then by id. */
 export function compareRouting(order: readonly string[], a: string, b: string): number {
@@ -32,7 +33,7 @@ export function compareRouting(order: readonly string[], a: string, b: string): 
   const ra = ia < 0 ? Number.MAX_SAFE_INTEGER : ia;
   const rb = ib < 0 ? Number.MAX_SAFE_INTEGER : ib;
   if (ra !== rb) return ra - rb;
-  return a < b ? -1 : a > b ? 1 : 0;
+  return compareIds(a, b);
 }
 
 /**
