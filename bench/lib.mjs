@@ -19,6 +19,35 @@ export const PG_ADMIN_URL =
 /** Whether `--quick` (smaller sizes, shorter runs) was asked for. */
 export const QUICK = process.argv.includes('--quick') || process.env.MOSAIC_BENCH_QUICK === '1';
 
+// A fixed single-threaded JavaScript workload (objects built, a JSON round trip, a sort), run in a
+// fresh Node process: machines of this kind have differed threefold in speed from one day to the
+// next, so each suite's result records how long this took when it ran, and two runs' absolute
+// figures can be read against each other.
+const REFERENCE_SCRIPT = `
+const t0 = performance.now();
+let x = 1;
+const rows = [];
+for (let i = 0; i < 50000; i++) {
+  x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+  rows.push({ id: 'r' + i, n: x, s: String(x % 9973) });
+}
+const back = JSON.parse(JSON.stringify(rows));
+back.sort((a, b) => a.n - b.n);
+let h = 0;
+for (const r of back) h = (h * 31 + r.s.length + r.id.length) | 0;
+process.stdout.write(String(performance.now() - t0) + ' ' + h + '\\n');
+`;
+
+/** Milliseconds the reference workload takes on this machine now (median of three fresh processes). */
+export function referenceMs() {
+  const runs = [];
+  for (let i = 0; i < 3; i++) {
+    const out = execFileSync(process.execPath, ['-e', REFERENCE_SCRIPT], { encoding: 'utf8' });
+    runs.push(Number(out.split(' ')[0]));
+  }
+  return median(runs);
+}
+
 /** The machine the figures come from. */
 export function machine() {
   let load = '';
@@ -41,6 +70,7 @@ export function machine() {
     node: process.version,
     postgres: pgVersion,
     loadavg: load,
+    referenceMs: referenceMs(),
     at: new Date().toISOString(),
   };
 }

@@ -19,7 +19,8 @@ const ratio = (x) => fmt(x, 2);
 
 function runLine(r) {
   const m = r.machine;
-  return `| ${r.suite} | ${m.at.replace('T', ' ').slice(0, 16)} UTC | ${r.quick ? 'quick' : 'full'} | ${m.nproc} × ${m.cpu} | ${m.node} | PostgreSQL ${m.postgres} | ${m.loadavg} |`;
+  const reference = m.referenceMs === undefined ? '—' : ms(m.referenceMs);
+  return `| ${r.suite} | ${m.at.replace('T', ' ').slice(0, 16)} UTC | ${r.quick ? 'quick' : 'full'} | ${m.nproc} × ${m.cpu} | ${m.node} | PostgreSQL ${m.postgres} | ${m.loadavg} | ${reference} |`;
 }
 
 function decideSection(r) {
@@ -295,7 +296,8 @@ function heldBlock(doc) {
   let heading;
   for (const line of doc.slice(a + BEGIN.length, b).split('\n')) {
     const run = /^\|\s*(\w+)\s*\|\s*\d{4}-/.exec(line);
-    if (run) held.runs.set(run[1], line);
+    // Rows written before the reference workload was timed have one cell fewer.
+    if (run) held.runs.set(run[1], line.split('|').length === 9 ? `${line} — |` : line);
     const h = /^### (\d+)\./.exec(line);
     if (h) {
       heading = h[1];
@@ -318,8 +320,8 @@ export function writeReport() {
     '',
     '#### The runs these tables come from',
     '',
-    '| suite | at | size | machine | node | database | load average (1, 5, 15 min) at the end |',
-    '|---|---|---|---|---|---|---|',
+    '| suite | at | size | machine | node | database | load average (1, 5, 15 min) at the end | reference workload ms |',
+    '|---|---|---|---|---|---|---|---:|',
     ...suites.flatMap((name) =>
       by[name] ? [runLine(by[name])] : held.runs.has(name) ? [held.runs.get(name)] : [],
     ),
