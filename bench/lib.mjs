@@ -1,6 +1,6 @@
 // Shared helpers of the bench suites: processes, databases, statistics, results.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -301,26 +301,34 @@ export async function pgbench(url, script, clients, seconds) {
   const file = join(WORK, `pgbench-${clients}-${Math.random().toString(36).slice(2)}.sql`);
   writeFileSync(file, script);
   const u = new URL(url);
-  const { stdout } = await run('pgbench', [
-    '-n',
-    '-f',
-    file,
-    '-c',
-    String(clients),
-    '-j',
-    String(Math.min(clients, 2)),
-    '-T',
-    String(seconds),
-    '-h',
-    u.hostname,
-    '-p',
-    u.port || '5432',
-    '-U',
-    decodeURIComponent(u.username || 'postgres'),
-    u.pathname.slice(1),
-  ]);
+  let stdout;
+  try {
+    ({ stdout } = await run('pgbench', [
+      '-n',
+      '-f',
+      file,
+      '-c',
+      String(clients),
+      '-j',
+      String(Math.min(clients, 2)),
+      '-T',
+      String(seconds),
+      '-h',
+      u.hostname,
+      '-p',
+      u.port || '5432',
+      '-U',
+      decodeURIComponent(u.username || 'postgres'),
+      u.pathname.slice(1),
+    ]));
+  } finally {
+    // One script per measure: a full run used to leave two dozen of them in bench/.work.
+    rmSync(file, { force: true });
+  }
   const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1];
   const lat = /latency average = ([\d.]+) ms/.exec(stdout)?.[1];
+  // A pgbench whose report changed shape would otherwise show as "n/a" in the tables, unnoticed.
+  if (tps === undefined) throw new Error(`pgbench printed no tps figure:\n${stdout}`);
   return { tps: Number(tps), latencyAvgMs: Number(lat) };
 }
 
