@@ -296,8 +296,7 @@ function heldBlock(doc) {
   let heading;
   for (const line of doc.slice(a + BEGIN.length, b).split('\n')) {
     const run = /^\|\s*(\w+)\s*\|\s*\d{4}-/.exec(line);
-    // Rows written before the reference workload was timed have one cell fewer.
-    if (run) held.runs.set(run[1], line.split('|').length === 9 ? `${line} — |` : line);
+    if (run) held.runs.set(run[1], line);
     const h = /^### (\d+)\./.exec(line);
     if (h) {
       heading = h[1];
