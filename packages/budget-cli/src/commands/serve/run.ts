@@ -74,8 +74,8 @@ export const run: Runner = async (ctx, raw) => {
       bootstrapTenant: tenant,
       logLevel: f.logLevel ?? env.LOG_LEVEL,
       // With --json the same facts are printed below as one JSON object.
-      print: (line) => {
-        if (!ctx.json) ctx.print(line);
+      print: (text) => {
+        if (!ctx.json) ctx.print(text);
       },
     }),
   );
