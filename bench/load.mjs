@@ -4,7 +4,8 @@
 // For the gate each connection loops "POST /v1/gate, then release the reservation it got": in a real
 // fleet a reservation lives only while its task runs, so live reservations stay bounded instead of
 // piling up for the whole run. Throughput and latency are those of the gate requests themselves,
-// timed here per request; the releases are reported beside them.
+// timed here per request; the releases are reported beside them. The peer loops "consume, then
+// refund", and `noop-cycle` "no-op, then no-op": the HTTP ceiling of a cycle of two requests.
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { gateRequest } from './requests.mjs';
@@ -23,7 +24,9 @@ const { values } = parseArgs({
   },
 });
 
-const PATHS = { gate: '/v1/gate', noop: '/bench/noop', peer: '/bench/peer' };
+const PATHS = { gate: '/v1/gate', noop: '/bench/noop', 'noop-cycle': '/bench/noop', peer: '/bench/peer' };
+if (!(values.route in PATHS))
+  throw new Error(`unknown route ${values.route}: ${Object.keys(PATHS).join(', ')}`);
 const accounts = Number(values.accounts);
 // A process-unique prefix: every gate request is a new task (taskId is the idempotency key).
 const prefix = `${values.tag}-${process.pid}-${Date.now().toString(36)}`;
@@ -90,7 +93,16 @@ const refund = {
     releases++;
   },
 };
-const second = { gate: release, peer: refund }[values.route];
+// The no-op cycle's second request: the same no-op, shaped like a release (a POST without a body).
+const noopAgain = {
+  method: 'POST',
+  path: PATHS.noop,
+  headers: values.token ? { authorization: `Bearer ${values.token}` } : {},
+  onResponse: () => {
+    releases++;
+  },
+};
+const second = { gate: release, peer: refund, 'noop-cycle': noopAgain }[values.route];
 
 const started = performance.now();
 const result = await autocannon({

@@ -49,12 +49,16 @@ function gateSection(r) {
   const out = [];
   const p = r.postgres;
   if (p) {
-    const lowerCeiling = Math.min(p.http.rps, p.pgSpread32.rps);
-    const bestSingleRow = Math.max(p.pgHot1.rps, p.pgHot32.rps);
+    // The gate's measure is a cycle of two operations (gate, then release), so its bars are read
+    // against the ceilings measured running the same cycle; the one-operation ceilings are shown too.
+    const lowerCeiling = Math.min(p.httpCycle.rps, p.pgCycleSpread32.rps);
+    const bestSingleRow = Math.max(p.pgCycleHot1.rps, p.pgCycleHot32.rps);
+    const lowerOneOp = Math.min(p.http.rps, p.pgSpread32.rps);
+    const bestSingleRowOneOp = Math.max(p.pgHot1.rps, p.pgHot32.rps);
     out.push(
       '### 2. The gate over HTTP on PostgreSQL, its ceilings and its peer',
       '',
-      `Command: \`pnpm bench --only gate\` (\`node bench/suites/gate.mjs --part=postgres\`). autocannon in a second process, 32 connections, ${r.seconds} s per measure, ${r.rounds} interleaved round(s), medians. ${r.accounts} api accounts with a ceiling far above what a run can reserve; each connection loops "gate, then release the reservation" (live reservations stay bounded, as in a fleet), and the peer's loops "consume, then refund the point" (the same cycle); gate and peer figures are the taking requests alone. pgbench runs the reservation's one-row conditional \`UPDATE … SET reserved = reserved + x WHERE committed + reserved + x <= limit RETURNING\`.`,
+      `Command: \`pnpm bench --only gate\` (\`node bench/suites/gate.mjs --part=postgres\`). autocannon in a second process, 32 connections, ${r.seconds} s per measure, ${r.rounds} interleaved round(s), medians. ${r.accounts} api accounts with a ceiling far above what a run can reserve; each connection loops "gate, then release the reservation" (live reservations stay bounded, as in a fleet), and the peer's loops "consume, then refund the point" (the same cycle); gate and peer figures are the taking requests alone. pgbench runs the reservation's one-row conditional \`UPDATE … SET reserved = reserved + x WHERE committed + reserved + x <= limit RETURNING\`. Each ceiling is also measured running the gate's cycle: the no-op route twice per counted request, and pgbench's reservation followed by its release (\`reserved - x\`, its own transaction, committed asynchronously as the service's releases are), one cycle per pgbench transaction; the bars are read against those (see Method).`,
       '',
       '| measure | shape | req/s (median) | p50 ms | p99 ms |',
       '|---|---|---:|---:|---:|',
@@ -63,6 +67,11 @@ function gateSection(r) {
       `| pgbench conditional UPDATE, 32 clients | hot row | ${fmt(p.pgHot32.rps)} | | |`,
       `| pgbench conditional UPDATE, 1 client | 100 rows | ${fmt(p.pgSpread1.rps)} | | |`,
       `| pgbench conditional UPDATE, 32 clients | 100 rows | ${fmt(p.pgSpread32.rps)} | | |`,
+      `| HTTP ceiling of the cycle: no-op, then no-op | 32 conn | ${fmt(p.httpCycle.rps)} | ${ms(p.httpCycle.p50)} | ${ms(p.httpCycle.p99)} |`,
+      `| pgbench cycle: reservation, then release, 1 client | hot row | ${fmt(p.pgCycleHot1.rps)} | | |`,
+      `| pgbench cycle: reservation, then release, 32 clients | hot row | ${fmt(p.pgCycleHot32.rps)} | | |`,
+      `| pgbench cycle: reservation, then release, 1 client | 100 rows | ${fmt(p.pgCycleSpread1.rps)} | | |`,
+      `| pgbench cycle: reservation, then release, 32 clients | 100 rows | ${fmt(p.pgCycleSpread32.rps)} | | |`,
       `| **gate** \`POST /v1/gate\` | hot account | ${fmt(p.gateHot.rps)} | ${ms(p.gateHot.p50)} | ${ms(p.gateHot.p99)} |`,
       `| **gate** \`POST /v1/gate\` | 100 accounts | ${fmt(p.gateSpread.rps)} | ${ms(p.gateSpread.p50)} | ${ms(p.gateSpread.p99)} |`,
       `| peer: rate-limiter-flexible (PostgreSQL) route | hot key | ${fmt(p.peerHot.rps)} | ${ms(p.peerHot.p50)} | ${ms(p.peerHot.p99)} |`,
@@ -70,11 +79,13 @@ function gateSection(r) {
       '',
       '| ratio | value | bar | verdict |',
       '|---|---:|---:|---|',
-      `| gate (100 accounts) / lower ceiling (min of no-op ${fmt(p.http.rps)} and pgbench 100 rows × 32 ${fmt(p.pgSpread32.rps)}) | ${ratio(p.gateSpread.rps / lowerCeiling)} | ≥ 0.5 | ${verdict(p.gateSpread.rps / lowerCeiling >= 0.5)} |`,
+      `| gate (100 accounts) / lower ceiling of the cycle (min of no-op cycle ${fmt(p.httpCycle.rps)} and pgbench cycle 100 rows × 32 ${fmt(p.pgCycleSpread32.rps)}) | ${ratio(p.gateSpread.rps / lowerCeiling)} | ≥ 0.5 | ${verdict(p.gateSpread.rps / lowerCeiling >= 0.5)} |`,
       `| gate (100 accounts) p99 | ${ms(p.gateSpread.p99)} ms | ≤ 20 ms | ${verdict(p.gateSpread.p99 <= 20)} |`,
-      `| gate (hot account) / pgbench best single row (${fmt(bestSingleRow)}) | ${ratio(p.gateHot.rps / bestSingleRow)} | ≥ 1.0 | ${verdict(p.gateHot.rps / bestSingleRow >= 1)} |`,
+      `| gate (hot account) / pgbench cycle's best single row (${fmt(bestSingleRow)}) | ${ratio(p.gateHot.rps / bestSingleRow)} | ≥ 1.0 | ${verdict(p.gateHot.rps / bestSingleRow >= 1)} |`,
       `| gate / peer, hot | ${ratio(p.gateHot.rps / p.peerHot.rps)} | ≥ 1.0 | ${verdict(p.gateHot.rps / p.peerHot.rps >= 1)} |`,
       `| gate / peer, 100 accounts | ${ratio(p.gateSpread.rps / p.peerSpread.rps)} | ≥ 1.0 | ${verdict(p.gateSpread.rps / p.peerSpread.rps >= 1)} |`,
+      `| for reference: gate (100 accounts) / one-operation lower ceiling (min of no-op ${fmt(p.http.rps)} and pgbench 100 rows × 32 ${fmt(p.pgSpread32.rps)}) | ${ratio(p.gateSpread.rps / lowerOneOp)} | | two operations against one |`,
+      `| for reference: gate (hot account) / pgbench one-operation best single row (${fmt(bestSingleRowOneOp)}) | ${ratio(p.gateHot.rps / bestSingleRowOneOp)} | | two operations against one |`,
       '',
       `Gate answers in this suite: ${p.decisions.map((d) => `${d.decision} ${fmt(d.n)}`).join(', ')}; failed requests: ${p.gateHot.non2xx + p.gateSpread.non2xx} non-2xx, ${p.gateHot.errors + p.gateSpread.errors} socket errors.`,
       '',
@@ -226,10 +237,14 @@ function memorySection(gate, imp) {
     );
     out.push(
       `| service on PostgreSQL, after suite 2 | peak RSS (VmHWM) | ${fmt(gate.postgres.memory.peakMb)} | | |`,
+      `| service on PostgreSQL, after suite 2 and a full collection | JS heap used; RSS | ${fmt(gate.postgres.memory.afterGc.heapUsedMb)}; ${fmt(gate.postgres.memory.afterGc.rssMb)} | | |`,
     );
   }
   if (gate?.pglite)
-    out.push(`| service on PGlite, after suite 6 | RSS | ${fmt(gate.pglite.memory.rssMb)} | | |`);
+    out.push(
+      `| service on PGlite, after suite 6 | RSS | ${fmt(gate.pglite.memory.rssMb)} | | |`,
+      `| service on PGlite, after suite 6 and a full collection | JS heap used; RSS | ${fmt(gate.pglite.memory.afterGc.heapUsedMb)}; ${fmt(gate.pglite.memory.afterGc.rssMb)} | | |`,
+    );
   if (imp) {
     for (const [key, label] of IMPORT_MODES) {
       const m = imp[key];

@@ -2,8 +2,9 @@
 // two routes that exist only here, never in the product:
 //   POST /bench/noop  — the HTTP ceiling: the same Fastify instance parsing a JSON body and answering.
 //   POST /bench/peer  — the peer: consumes one point from rate-limiter-flexible's PostgreSQL limiter.
+//   POST /bench/heap  — memory after a full collection (heap used, RSS), to tell a leak from lazy GC.
 // It sets up one tenant with N api accounts whose ceilings are so large that no run can exhaust them
-// (so every gate request reserves; nothing is released), prints one JSON line with its URL and token,
+// (so every gate request reserves; nothing is refused), prints one JSON line with its URL and token,
 // and serves until SIGTERM.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,6 +60,23 @@ app.post('/bench/profile/stop', async (request) => {
   writeFileSync(request.body.file, JSON.stringify(profile));
   session.disconnect();
   return { ok: true };
+});
+
+// Memory after a full collection (through the inspector, so no --expose-gc): what a load left live,
+// as against what V8 merely has not collected yet, which RSS alone cannot tell apart.
+app.post('/bench/heap', async () => {
+  const gc = new Session();
+  gc.connect();
+  await gc.post('HeapProfiler.collectGarbage');
+  gc.disconnect();
+  const m = process.memoryUsage();
+  const mb = (x) => Math.round((x / 1048576) * 10) / 10;
+  return {
+    heapUsedMb: mb(m.heapUsed),
+    heapTotalMb: mb(m.heapTotal),
+    externalMb: mb(m.external),
+    rssMb: mb(m.rss),
+  };
 });
 
 let peerPool;
