@@ -249,6 +249,20 @@ export function procStatus(pid) {
   return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
 }
 
+/**
+ * POSTs JSON to one of the bench server's own routes (`/bench/profile/start`, `/bench/heap` …) and
+ * returns its answer; a refusal is an error naming the route, not a silently missing profile.
+ */
+export async function benchCall(server, path, body = {}) {
+  const res = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`POST ${path} answered ${res.status}: ${await res.text()}`);
+  return res.json();
+}
+
 /** Runs autocannon from a second process against a running bench server. */
 export function load(server, route, shape, seconds, connections = 32, accounts = 100) {
   return runJson(join(ROOT, 'bench', 'load.mjs'), [

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import {
   QUICK,
   WORK,
+  benchCall,
   freshDb,
   load,
   median,
@@ -102,7 +103,7 @@ async function postgresPart() {
     // RSS as the load left it (the bar), then what is live after a full collection: RSS alone moves
     // with when V8 last collected (130 and 203 MB after two runs of this suite on 2026-12-03, with a
     // heap of ~26 MB live after each load in a separate check).
-    const memory = { ...server.rss(), afterGc: await heapAfterGc(server) };
+    const memory = { ...server.rss(), afterGc: await benchCall(server, '/bench/heap') };
     const decisions = await query(
       url,
       `select decision, count(*)::int as n from fleet.gate_decisions group by decision order by decision`,
@@ -112,13 +113,6 @@ async function postgresPart() {
   } finally {
     await server.stop();
   }
-}
-
-/** The bench server's memory after a full collection (`POST /bench/heap`). */
-async function heapAfterGc(server) {
-  const res = await fetch(`${server.url}/bench/heap`, { method: 'POST' });
-  if (!res.ok) throw new Error(`POST /bench/heap answered ${res.status}`);
-  return res.json();
 }
 
 async function pgliteRuns() {
@@ -150,7 +144,7 @@ async function pgliteRuns() {
         runs.push({ round: r, kind, ...res });
       }
     }
-    return { runs, memory: { ...server.rss(), afterGc: await heapAfterGc(server) } };
+    return { runs, memory: { ...server.rss(), afterGc: await benchCall(server, '/bench/heap') } };
   } finally {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -164,17 +158,11 @@ async function profile() {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'gate.cpuprofile');
   const server = await startServer(['--database-url', url, '--accounts', String(ACCOUNTS)]);
-  const call = (path, body) =>
-    fetch(`${server.url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
   try {
     await warmUp(server, ['gate']);
-    await call('/bench/profile/start', {});
+    await benchCall(server, '/bench/profile/start');
     await load(server, 'gate', 'spread', SECONDS);
-    await call('/bench/profile/stop', { file });
+    await benchCall(server, '/bench/profile/stop', { file });
   } finally {
     await server.stop();
   }

@@ -5,7 +5,7 @@
 // writes exactly the rows the service wrote.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { QUICK, WORK, freshDb, median, query, run, saveResult, startServer } from '../lib.mjs';
+import { QUICK, WORK, benchCall, freshDb, median, query, run, saveResult, startServer } from '../lib.mjs';
 import { summarise } from '../profile-summary.mjs';
 
 const BATCH = 1_000;
@@ -98,16 +98,10 @@ try {
     rounds.push({ api, replay, copy });
   }
   // Where the service's time goes, profiled apart from the measured rounds (fresh keys).
-  const call = (path, body) =>
-    fetch(`${server.url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
   const file = join(WORK, 'ingest.cpuprofile');
-  await call('/bench/profile/start', {});
+  await benchCall(server, '/bench/profile/start');
   await post(server, batches('p').slice(0, 5));
-  await call('/bench/profile/stop', { file });
+  await benchCall(server, '/bench/profile/stop', { file });
   rounds.profile = summarise(file);
 } finally {
   await server.stop();
