@@ -31,10 +31,9 @@ const accounts = Number(values.accounts);
 // A process-unique prefix: every gate request is a new task (taskId is the idempotency key).
 const prefix = `${values.tag}-${process.pid}-${Date.now().toString(36)}`;
 let n = 0;
-const headers = {
-  'content-type': 'application/json',
-  ...(values.token ? { authorization: `Bearer ${values.token}` } : {}),
-};
+// A release and the no-op cycle's second request carry no body, so only the token.
+const auth = values.token ? { authorization: `Bearer ${values.token}` } : {};
+const headers = { 'content-type': 'application/json', ...auth };
 const latencies = [];
 const decisions = {};
 let primaryOk = 0;
@@ -73,7 +72,7 @@ const primary = {
 };
 const release = {
   method: 'POST',
-  headers: values.token ? { authorization: `Bearer ${values.token}` } : {},
+  headers: auth,
   setupRequest: (req, context) => ({
     ...req,
     path: `/v1/reservations/${context.reservationId ?? 'none'}/release`,
@@ -97,7 +96,7 @@ const refund = {
 const noopAgain = {
   method: 'POST',
   path: PATHS.noop,
-  headers: values.token ? { authorization: `Bearer ${values.token}` } : {},
+  headers: auth,
   onResponse: () => {
     releases++;
   },

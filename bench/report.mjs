@@ -19,8 +19,7 @@ const ratio = (x) => fmt(x, 2);
 
 function runLine(r) {
   const m = r.machine;
-  const reference = m.referenceMs === undefined ? '—' : ms(m.referenceMs);
-  return `| ${r.suite} | ${m.at.replace('T', ' ').slice(0, 16)} UTC | ${r.quick ? 'quick' : 'full'} | ${m.nproc} × ${m.cpu} | ${m.node} | PostgreSQL ${m.postgres} | ${m.loadavg} | ${reference} |`;
+  return `| ${r.suite} | ${m.at.replace('T', ' ').slice(0, 16)} UTC | ${r.quick ? 'quick' : 'full'} | ${m.nproc} × ${m.cpu} | ${m.node} | PostgreSQL ${m.postgres} | ${m.loadavg} | ${ms(m.referenceMs)} |`;
 }
 
 function decideSection(r) {
